@@ -1,0 +1,3 @@
+from mostrador.cli import main
+
+main()

@@ -1,0 +1,179 @@
+"""The e-mail channel adapter: parse inbound RFC 5322 mail, send replies over SMTP."""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from email.message import EmailMessage
+from email.policy import SMTP
+from typing import TYPE_CHECKING
+
+import pydantic
+from django.conf import settings
+from django.db.models import Q
+
+from mostrador.channels.base import ChannelAdapter, DeliveryError, InboundMessage
+from mostrador.channels.email import ids
+from mostrador.core.mail import MailTransportError, send_mail_bytes
+
+if TYPE_CHECKING:
+    from mostrador.conversations.models import Inbox, Message
+
+_ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
+
+
+def _address(value: str) -> str:
+    value = value.strip().lower()
+    if not _ADDRESS_RE.match(value):
+        raise ValueError(f"{value!r} is not an e-mail address")
+    return value
+
+
+class ImapSettings(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    host: str
+    port: int = 993
+    # "ssl" (implicit TLS, port 993), "starttls" or "plain" (only for local test servers).
+    security: str = pydantic.Field(default="ssl", pattern="^(ssl|starttls|plain)$")
+    username: str
+    password: str
+    folder: str = "INBOX"
+
+
+class EmailConfig(pydantic.BaseModel):
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    # The support address customers write to; replies go out from it.
+    address: str
+    aliases: list[str] = []
+    from_name: str = ""
+    # Mail to an address no inbox claims lands here (one inbox per desk at most).
+    catch_all: bool = False
+    # Outbound relay for this mailbox (smtp://user:pass@host:587?starttls=1); empty: the desk's
+    # default relay, or the local outbox when none is set.
+    smtp_url: str = ""
+    imap: ImapSettings | None = None
+
+    @pydantic.field_validator("address")
+    @classmethod
+    def _check_address(cls, value: str) -> str:
+        return _address(value)
+
+    @pydantic.field_validator("aliases")
+    @classmethod
+    def _check_aliases(cls, value: list[str]) -> list[str]:
+        return [_address(v) for v in value]
+
+    @property
+    def addresses(self) -> frozenset[str]:
+        return frozenset([self.address, *self.aliases])
+
+
+class EmailAdapter(ChannelAdapter):
+    kind = "email"
+    label = "E-mail"
+    Config = EmailConfig
+
+    def config_of(self, inbox: Inbox) -> EmailConfig:
+        return EmailConfig.model_validate(inbox.config or {})
+
+    def parse_inbound(self, payload: bytes, *, inbox: Inbox | None = None) -> InboundMessage:
+        from mostrador.channels.email.parser import parse_email
+
+        own = self.config_of(inbox).addresses if inbox is not None else frozenset()
+        return parse_email(payload, own_addresses=own,
+                           max_attachment_bytes=settings.MOSTRADOR["MAX_ATTACHMENT_BYTES"])
+
+    def route_inbound(self, inbound: InboundMessage) -> Inbox | None:
+        return inbox_for_addresses([*inbound.recipients, *inbound.cc])
+
+    def new_provider_id(self, message: Message) -> str:
+        domain = settings.MOSTRADOR["MAIL_DOMAIN"]
+        return ids.make_message_id(message.conversation.number, message.pk, domain)
+
+    def build(self, message: Message) -> EmailMessage:
+        """The MIME message for an outbound reply, threaded so Gmail and Outlook keep it with
+        the customer's mail: our Message-ID, In-Reply-To their last message, References the
+        thread, and the conversation's token in the subject."""
+        conversation = message.conversation
+        config = self.config_of(conversation.inbox)
+        mime = EmailMessage(policy=SMTP)
+        mime["From"] = email.utils.formataddr((config.from_name or conversation.inbox.name,
+                                               config.address))
+        mime["To"] = ", ".join(message.meta.get("to") or [])
+        if message.meta.get("cc"):
+            mime["Cc"] = ", ".join(message.meta["cc"])
+        mime["Subject"] = reply_subject(conversation.subject, conversation.number)
+        mime["Message-ID"] = message.provider_id or self.new_provider_id(message)
+        mime["Date"] = email.utils.format_datetime(message.created_at)
+        thread = _thread_ids(message)
+        if thread:
+            mime["In-Reply-To"] = thread[-1]
+            mime["References"] = " ".join(thread[-20:])
+        mime["X-Mostrador-Conversation"] = str(conversation.number)
+        mime.set_content(message.text)
+        if message.html:
+            mime.add_alternative(message.html, subtype="html")
+        for attachment in message.attachments.all():
+            with attachment.file.open("rb") as handle:
+                data = handle.read()
+            maintype, _, subtype = attachment.content_type.partition("/")
+            mime.add_attachment(data, maintype=maintype or "application",
+                                subtype=subtype or "octet-stream", filename=attachment.filename)
+        return mime
+
+    def send(self, message: Message) -> str:
+        config = self.config_of(message.conversation.inbox)
+        mime = self.build(message)
+        recipients = [*(message.meta.get("to") or []), *(message.meta.get("cc") or [])]
+        try:
+            send_mail_bytes(
+                mime.as_bytes(), envelope_from=config.address, recipients=recipients,
+                relay_url=config.smtp_url or settings.MOSTRADOR["SMTP_URL"],
+                outbox_dir=settings.MOSTRADOR["OUTBOX_DIR"],
+            )
+        except MailTransportError as exc:
+            raise DeliveryError(exc.reason, permanent=exc.permanent) from exc
+        return str(mime["Message-ID"])
+
+
+def reply_subject(subject: str, number: int) -> str:
+    subject = (subject or "").strip() or f"#{number}"
+    if not re.match(r"^(re|aw|sv|rv|r)\s*:", subject, re.IGNORECASE):
+        subject = f"Re: {subject}"
+    if ids.conversation_number_from_subject(subject) != number:
+        subject = f"{subject} {ids.subject_token(number)}"
+    return subject
+
+
+def _thread_ids(message: Message) -> list[str]:
+    from mostrador.conversations.models import Message as MessageModel
+
+    rows = (MessageModel.objects.filter(conversation_id=message.conversation_id,
+                                        created_at__lte=message.created_at)
+            .exclude(pk=message.pk).exclude(provider_id="")
+            .filter(Q(direction=MessageModel.Direction.INBOUND, automatic=False)
+                    | Q(direction=MessageModel.Direction.OUTBOUND))
+            .order_by("created_at", "id").values_list("provider_id", flat=True))
+    return list(rows)[-20:]
+
+
+def inbox_for_addresses(addresses: list[str]) -> Inbox | None:
+    """The e-mail inbox that owns one of ``addresses`` (envelope recipients or To/Cc), else the
+    catch-all inbox, else None."""
+    from mostrador.conversations.models import Inbox
+
+    wanted = {a.strip().lower() for a in addresses if a}
+    catch_all = None
+    for inbox in Inbox.objects.filter(channel_kind="email", active=True).order_by("id"):
+        try:
+            config = EmailConfig.model_validate(inbox.config or {})
+        except pydantic.ValidationError:
+            continue
+        if config.addresses & wanted:
+            return inbox
+        if config.catch_all and catch_all is None:
+            catch_all = inbox
+    return catch_all
+

@@ -1,0 +1,755 @@
+"""Writers for conversations, messages and the raw inbound store.
+
+Every state change goes through a ``do_*`` function (or :func:`receive_inbound`) here: it checks,
+writes, appends the timeline event and publishes after commit, in one transaction.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import DatabaseError, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from mostrador.channels.base import InboundAttachment, InboundMessage, ParseError
+from mostrador.channels.registry import get_adapter
+from mostrador.conversations import events, search
+from mostrador.conversations.models import (
+    Attachment,
+    Conversation,
+    ConversationTag,
+    Event,
+    Inbox,
+    Message,
+    RawInbound,
+    Tag,
+)
+from mostrador.core.errors import Conflict, ValidationFailed
+from mostrador.core.publish import publish_on_commit
+from mostrador.core.tasks import enqueue_on_commit
+from mostrador.customers.actions import live_customer, resolve_identity
+from mostrador.customers.models import Customer
+
+logger = logging.getLogger(__name__)
+
+Status = Conversation.Status
+
+
+@dataclasses.dataclass(slots=True)
+class ReceiveResult:
+    """What became of one inbound payload."""
+
+    outcome: str  # created | threaded | duplicate | ignored | bounced | quarantined
+    conversation: Conversation | None = None
+    message: Message | None = None
+    reason: str = ""
+
+
+# --- the timeline ---------------------------------------------------------------------------
+
+
+def _event(conversation: Conversation | int, kind: str, *, at: dt.datetime, user=None,
+           customer: Customer | None = None, message: Message | None = None,
+           before: Any = None, after: Any = None) -> Event:
+    conversation_id = conversation if isinstance(conversation, int) else conversation.pk
+    event = Event.objects.create(
+        conversation_id=conversation_id, kind=kind, actor_user=user, actor_customer=customer,
+        message=message, before=before, after=after, at=at,
+    )
+    publish_on_commit(kind, {"conversation_id": conversation_id, "event_id": event.pk,
+                             "message_id": message.pk if message else None})
+    return event
+
+
+# --- raw inbound ----------------------------------------------------------------------------
+
+
+def store_raw(channel_kind: str, payload: bytes, *, inbox: Inbox | None, source: str) -> RawInbound:
+    """Keep a payload exactly as it arrived, before any attempt to understand it."""
+    return RawInbound.objects.create(
+        inbox=inbox, channel_kind=channel_kind, source=source[:500], payload=payload,
+        size=len(payload), received_at=timezone.now(),
+    )
+
+
+def process_raw(raw: RawInbound) -> ReceiveResult:
+    """Parse and receive a stored payload. Safe to call again on the same row.
+
+    A payload that does not parse, or whose processing fails, is quarantined with the error and
+    can be processed again later; if the database itself is unreachable the row stays pending
+    for the periodic sweep to retry.
+    """
+    if raw.status in {RawInbound.Status.PROCESSED, RawInbound.Status.DUPLICATE,
+                      RawInbound.Status.IGNORED}:
+        return ReceiveResult("duplicate", reason="already processed")
+    adapter = get_adapter(raw.channel_kind)
+    try:
+        inbound = adapter.parse_inbound(bytes(raw.payload), inbox=raw.inbox)
+    except ParseError as exc:
+        return _quarantine(raw, str(exc))
+    except Exception as exc:  # an adapter bug must not lose the payload either
+        logger.exception("parsing raw inbound %s failed", raw.pk)
+        return _quarantine(raw, f"unexpected {type(exc).__name__} while parsing: {exc}")
+    if raw.inbox is None:
+        raw.inbox = adapter.route_inbound(inbound)
+        if raw.inbox is None:
+            return _quarantine(raw, _("No inbox accepts this message; connect an inbox for "
+                                      "its address, then process it again."))
+        RawInbound.objects.filter(pk=raw.pk).update(inbox=raw.inbox)
+    try:
+        with transaction.atomic():
+            result = receive_inbound(raw.inbox, inbound, raw=raw)
+    except DatabaseError:
+        # The database went away mid-write: the transaction rolled back, the raw row is still
+        # there (pending) and the periodic sweep will try again.
+        logger.exception("storing raw inbound %s failed; it stays pending", raw.pk)
+        raise
+    except Exception as exc:
+        logger.exception("receiving raw inbound %s failed", raw.pk)
+        return _quarantine(raw, f"unexpected {type(exc).__name__} while storing: {exc}")
+    return result
+
+
+def _quarantine(raw: RawInbound, error: str) -> ReceiveResult:
+    RawInbound.objects.filter(pk=raw.pk).update(
+        status=RawInbound.Status.QUARANTINED, error=error[:10_000],
+        attempts=F("attempts") + 1, processed_at=timezone.now(),
+    )
+    raw.status = RawInbound.Status.QUARANTINED
+    raw.error = error
+    return ReceiveResult("quarantined", reason=error)
+
+
+def _finish_raw(raw: RawInbound | None, result: ReceiveResult, now: dt.datetime) -> None:
+    if raw is None:
+        return
+    status = {
+        "created": RawInbound.Status.PROCESSED,
+        "threaded": RawInbound.Status.PROCESSED,
+        "bounced": RawInbound.Status.PROCESSED,
+        "duplicate": RawInbound.Status.DUPLICATE,
+        "ignored": RawInbound.Status.IGNORED,
+    }[result.outcome]
+    RawInbound.objects.filter(pk=raw.pk).update(
+        status=status, error=result.reason[:10_000], processed_at=now,
+        attempts=F("attempts") + 1, message=result.message,
+    )
+    raw.status = status
+
+
+# --- inbound --------------------------------------------------------------------------------
+
+
+def receive_inbound(inbox: Inbox, inbound: InboundMessage, *, raw: RawInbound | None = None,
+                    now: dt.datetime | None = None) -> ReceiveResult:
+    """Receive one parsed message on ``inbox``, once for every channel.
+
+    Resolves the sender to a customer, drops re-deliveries of a provider id already stored,
+    threads by the provider ids the message answers and by the conversation number it quotes
+    (only into a conversation of the same customer), opens a follow-up when that conversation
+    is closed or was solved long ago, reopens a solved or pending one, stores message and
+    attachments, indexes the text and writes the timeline. Call it inside a transaction.
+    """
+    now = now or timezone.now()
+    result = _receive(inbox, inbound, raw, now)
+    _finish_raw(raw, result, now)
+    return result
+
+
+def _receive(inbox: Inbox, inbound: InboundMessage, raw: RawInbound | None,
+             now: dt.datetime) -> ReceiveResult:
+    if inbound.provider_id and Message.objects.filter(
+        inbox=inbox, provider_id=inbound.provider_id
+    ).exists():
+        return ReceiveResult("duplicate", reason=f"{inbound.provider_id} was already received")
+
+    if inbound.bounce_of:
+        return _receive_bounce(inbound, now)
+
+    if inbound.noise and not inbound.references and inbound.conversation_number is None:
+        return ReceiveResult("ignored", reason=inbound.noise)
+
+    customer, _created = resolve_identity(inbound.sender_kind, inbound.sender_id,
+                                          name=inbound.sender_name)
+    conversation, thread_note = _find_thread(inbound, customer)
+
+    follow_up_of = None
+    if conversation is not None and _needs_follow_up(conversation, now):
+        follow_up_of, conversation = conversation, None
+
+    if inbound.noise:
+        if conversation is None:
+            return ReceiveResult("ignored", reason=inbound.noise)
+        message = _store_message(conversation, inbox, inbound, customer, now, automatic=True)
+        Conversation.objects.filter(pk=conversation.pk).update(
+            message_count=F("message_count") + 1, updated_at=now)
+        _event(conversation, events.MESSAGE_AUTOMATIC, at=now, customer=customer,
+               message=message, after={"reason": inbound.noise})
+        return ReceiveResult("threaded", conversation, message, reason=inbound.noise)
+
+    if conversation is None:
+        conversation = _open_conversation(inbox, inbound, customer, now,
+                                          follow_up_of=follow_up_of)
+        outcome = "created"
+    else:
+        outcome = "threaded"
+    message = _store_message(conversation, inbox, inbound, customer, now)
+    if outcome == "threaded":
+        _note_customer_activity(conversation, customer, message, now)
+    if thread_note:
+        message.meta["thread_note"] = thread_note
+        message.save(update_fields=["meta"])
+    _event(conversation, events.MESSAGE_RECEIVED, at=now, customer=customer, message=message)
+    return ReceiveResult(outcome, conversation, message, reason=thread_note)
+
+
+def _find_thread(inbound: InboundMessage, customer: Customer) -> tuple[Conversation | None, str]:
+    """The conversation this message continues, and a note when a hint was refused."""
+    candidates: list[int] = []
+    if inbound.references:
+        rows = (Message.objects.filter(provider_id__in=inbound.references[-50:])
+                .values_list("provider_id", "conversation_id"))
+        by_ref = dict(rows)
+        # The most recent reference first: In-Reply-To is the last one.
+        candidates.extend(by_ref[ref] for ref in reversed(inbound.references) if ref in by_ref)
+    if inbound.conversation_number is not None:
+        candidates.append(inbound.conversation_number)
+    refused = ""
+    seen: set[int] = set()
+    for conversation_id in candidates:
+        if conversation_id in seen:
+            continue
+        seen.add(conversation_id)
+        conversation = _live_conversation(conversation_id)
+        if conversation is None:
+            continue
+        if conversation.customer_id == customer.pk:
+            return conversation, ""
+        # One customer's mail never joins another customer's conversation.
+        refused = (f"refers to conversation #{conversation.pk} of another customer; "
+                   f"opened apart")
+    return None, refused
+
+
+def _live_conversation(conversation_id: int) -> Conversation | None:
+    conversation = Conversation.objects.filter(pk=conversation_id).first()
+    hops = 0
+    while conversation is not None and conversation.merged_into_id and hops < 10:
+        conversation = Conversation.objects.filter(pk=conversation.merged_into_id).first()
+        hops += 1
+    return conversation
+
+
+def _needs_follow_up(conversation: Conversation, now: dt.datetime) -> bool:
+    if conversation.status == Status.CLOSED:
+        return True
+    window = dt.timedelta(days=settings.MOSTRADOR["REOPEN_WINDOW_DAYS"])
+    return bool(conversation.status == Status.SOLVED and conversation.solved_at
+                and conversation.solved_at < now - window)
+
+
+def _open_conversation(inbox: Inbox, inbound: InboundMessage, customer: Customer,
+                       now: dt.datetime, *, follow_up_of: Conversation | None) -> Conversation:
+    conversation = Conversation.objects.create(
+        inbox=inbox, customer=customer, subject=(inbound.subject or "")[:500],
+        status=Status.NEW, channel_kind=inbox.channel_kind, team=inbox.default_team,
+        created_at=now, updated_at=now, last_activity_at=now, waiting_since=now,
+        follow_up_of=follow_up_of, message_count=1,
+    )
+    _event(conversation, events.CONVERSATION_CREATED, at=now, customer=customer,
+           after={"channel": inbox.channel_kind, "inbox": inbox.pk,
+                  "follow_up_of": follow_up_of.pk if follow_up_of else None})
+    if follow_up_of is not None:
+        _event(follow_up_of, events.FOLLOW_UP_OPENED, at=now, customer=customer,
+               after={"conversation": conversation.pk})
+    return conversation
+
+
+def _note_customer_activity(conversation: Conversation, customer: Customer, message: Message,
+                            now: dt.datetime) -> None:
+    changes: dict[str, Any] = {"last_activity_at": now, "updated_at": now,
+                               "message_count": F("message_count") + 1}
+    if conversation.waiting_since is None:
+        changes["waiting_since"] = now
+    reopen = conversation.status in Conversation.REOPENABLE_STATUSES
+    if reopen:
+        changes.update(status=Status.OPEN, solved_at=None)
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+    if reopen:
+        _event(conversation, events.STATUS_CHANGED, at=now, customer=customer, message=message,
+               before=conversation.status, after=Status.OPEN)
+        conversation.status = Status.OPEN
+
+
+def _store_message(conversation: Conversation, inbox: Inbox, inbound: InboundMessage,
+                   customer: Customer, now: dt.datetime, *, automatic: bool = False) -> Message:
+    meta: dict[str, Any] = {"sender": inbound.sender_id}
+    if inbound.recipients:
+        meta["to"] = inbound.recipients
+    if inbound.cc:
+        meta["cc"] = inbound.cc
+    if inbound.references:
+        meta["references"] = inbound.references[-20:]
+    if inbound.skipped_attachments:
+        meta["skipped_attachments"] = [dataclasses.asdict(s) for s in inbound.skipped_attachments]
+    if inbound.noise:
+        meta["noise"] = inbound.noise
+    if inbound.sent_at:
+        meta["sent_at"] = inbound.sent_at.isoformat()
+    message = Message.objects.create(
+        conversation=conversation, inbox=inbox, direction=Message.Direction.INBOUND,
+        author_kind=Message.AuthorKind.CUSTOMER, author_customer=customer,
+        channel_kind=inbox.channel_kind,
+        subject=(inbound.subject or "")[:500], text=inbound.text, html=inbound.html,
+        reply_text=inbound.reply_text or inbound.text, provider_id=inbound.provider_id[:500],
+        automatic=automatic, meta=meta, created_at=now,
+    )
+    _store_attachments(message, inbound.attachments)
+    if not automatic:
+        search.index_messages([(message.pk, conversation.pk,
+                                f"{inbound.subject}\n{message.reply_text}")])
+    return message
+
+
+def _store_attachments(message: Message, attachments: Sequence[InboundAttachment]) -> None:
+    for item in attachments:
+        attachment = Attachment(message=message, filename=item.filename[:255] or "attachment",
+                                content_type=item.content_type[:150], size=len(item.data),
+                                content_id=item.content_id[:255], inline=item.inline)
+        attachment.file.save(attachment.filename, ContentFile(item.data), save=False)
+        attachment.save()
+
+
+def _receive_bounce(inbound: InboundMessage, now: dt.datetime) -> ReceiveResult:
+    original = (Message.objects.select_related("conversation")
+                .filter(provider_id=inbound.bounce_of, direction=Message.Direction.OUTBOUND)
+                .first())
+    if original is None:
+        return ReceiveResult("ignored", reason=f"bounce of an unknown message "
+                                               f"{inbound.bounce_of}: {inbound.bounce_reason}")
+    reason = inbound.bounce_reason or "the recipient's server returned the message"
+    Message.objects.filter(pk=original.pk).update(
+        delivery_status=Message.Delivery.FAILED, delivery_error=f"bounced: {reason}"[:5000])
+    _event(original.conversation, events.MESSAGE_BOUNCED, at=now, message=original,
+           before=original.delivery_status, after={"status": "failed", "reason": reason})
+    return ReceiveResult("bounced", original.conversation, original, reason=reason)
+
+
+# --- conversations created by people (API, agents, forms) ---------------------------------
+
+
+@transaction.atomic
+def do_create_conversation(*, inbox: Inbox, customer: Customer, subject: str, text: str,
+                           html: str = "", priority: int | None = None,
+                           tags: Iterable[str] = (), acting_user=None,
+                           custom_fields: dict[str, Any] | None = None) -> Conversation:
+    """Open a conversation with the customer's first message (a request taken by phone, an
+    API integration, a form). ``acting_user`` is the agent or integration that recorded it."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(_("The first message cannot be empty."), field="text")
+    if priority is not None and priority not in Conversation.Priority.values:
+        raise ValidationFailed(_("Unknown priority."), field="priority")
+    now = timezone.now()
+    customer = live_customer(customer)
+    conversation = Conversation.objects.create(
+        inbox=inbox, customer=customer, subject=subject[:500], status=Status.NEW,
+        priority=priority or Conversation.Priority.NORMAL, channel_kind=inbox.channel_kind,
+        team=inbox.default_team, custom_fields=custom_fields or {}, created_at=now,
+        updated_at=now, last_activity_at=now, waiting_since=now, message_count=1,
+    )
+    _event(conversation, events.CONVERSATION_CREATED, at=now, user=acting_user,
+           customer=customer, after={"channel": inbox.channel_kind, "inbox": inbox.pk,
+                                     "priority": conversation.priority})
+    message = Message.objects.create(
+        conversation=conversation, inbox=inbox, direction=Message.Direction.INBOUND,
+        author_kind=Message.AuthorKind.CUSTOMER, author_customer=customer,
+        channel_kind=inbox.channel_kind, subject=subject[:500], text=text, html=html,
+        reply_text=text, created_at=now,
+        meta={"recorded_by": acting_user.pk} if acting_user else {},
+    )
+    search.index_messages([(message.pk, conversation.pk, f"{subject}\n{text}")])
+    _event(conversation, events.MESSAGE_RECEIVED, at=now, customer=customer, message=message)
+    if tags:
+        _add_tags(conversation, tags, acting_user=acting_user, now=now)
+    return conversation
+
+
+# --- replies and notes ----------------------------------------------------------------------
+
+
+def _reply_target(conversation: Conversation, channel_kind: str) -> str:
+    last = (conversation.messages.filter(direction=Message.Direction.INBOUND,
+                                         channel_kind=channel_kind, automatic=False)
+            .order_by("-created_at", "-id").values_list("meta", flat=True).first())
+    if last and last.get("sender"):
+        return last["sender"]
+    identity = conversation.customer.identities.filter(kind=channel_kind).order_by("id").first()
+    if identity is None:
+        raise ValidationFailed(
+            _("This customer has no %(channel)s address to reply to.")
+            % {"channel": channel_kind}, field="channel")
+    return identity.external_id
+
+
+def last_customer_channel(conversation: Conversation) -> str:
+    """The channel the customer used last: replies go out on it unless the agent picks another."""
+    kind = (conversation.messages.filter(direction=Message.Direction.INBOUND, automatic=False)
+            .order_by("-created_at", "-id").values_list("channel_kind", flat=True).first())
+    return kind or conversation.channel_kind
+
+
+@transaction.atomic
+def do_send_reply(conversation: Conversation, text: str, *, acting_user, html: str = "",
+                  channel_kind: str | None = None, status: str | None = None,
+                  files: Iterable[InboundAttachment] = ()) -> Message:
+    """Queue a reply to the customer; it is delivered by a task after commit."""
+    conversation = _lock(conversation)
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(_("The reply cannot be empty."), field="text")
+    _check_open_for_writing(conversation)
+    channel_kind = channel_kind or last_customer_channel(conversation)
+    try:
+        get_adapter(channel_kind)
+    except LookupError:
+        raise ValidationFailed(_("Unknown channel %(channel)s.") % {"channel": channel_kind},
+                               field="channel") from None
+    recipient = _reply_target(conversation, channel_kind)
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation, inbox=conversation.inbox,
+        direction=Message.Direction.OUTBOUND, author_kind=Message.AuthorKind.AGENT,
+        author_user=acting_user, channel_kind=channel_kind, subject=conversation.subject,
+        text=text, html=html, reply_text=text, delivery_status=Message.Delivery.QUEUED,
+        meta={"to": [recipient]}, created_at=now,
+    )
+    _store_attachments(message, list(files))
+    changes: dict[str, Any] = {"last_activity_at": now, "updated_at": now, "waiting_since": None,
+                               "message_count": F("message_count") + 1}
+    if conversation.first_response_at is None:
+        changes["first_response_at"] = now
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+    search.index_messages([(message.pk, conversation.pk, text)])
+    _event(conversation, events.REPLY_QUEUED, at=now, user=acting_user, message=message,
+           after={"channel": channel_kind, "to": recipient})
+    new_status = status or (Status.OPEN if conversation.status == Status.NEW else None)
+    if new_status and new_status != conversation.status:
+        do_change_status(conversation, new_status, acting_user=acting_user)
+    from mostrador.conversations.tasks import deliver_message
+
+    enqueue_on_commit(deliver_message, message.pk)
+    return message
+
+
+@transaction.atomic
+def do_add_note(conversation: Conversation, text: str, *, acting_user) -> Message:
+    """An internal note: visible to the desk only, never sent anywhere."""
+    text = (text or "").strip()
+    if not text:
+        raise ValidationFailed(_("The note cannot be empty."), field="text")
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation, inbox_id=conversation.inbox_id,
+        direction=Message.Direction.NOTE, author_kind=Message.AuthorKind.AGENT,
+        author_user=acting_user, channel_kind="note", text=text, reply_text=text,
+        created_at=now,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+    search.index_messages([(message.pk, conversation.pk, text)])
+    _event(conversation, events.NOTE_ADDED, at=now, user=acting_user, message=message)
+    return message
+
+
+# --- delivery bookkeeping (called by the delivery task) ------------------------------------
+
+
+def claim_for_delivery(message_id: int) -> bool:
+    """queued → sending; False when another worker has it or it is no longer queued."""
+    return bool(Message.objects.filter(pk=message_id, delivery_status=Message.Delivery.QUEUED)
+                .update(delivery_status=Message.Delivery.SENDING,
+                        delivery_attempts=F("delivery_attempts") + 1))
+
+
+@transaction.atomic
+def do_mark_sent(message: Message, provider_id: str) -> None:
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk).update(
+        delivery_status=Message.Delivery.SENT, delivery_error="", sent_at=now,
+        provider_id=provider_id or message.provider_id)
+    _event(message.conversation_id, events.MESSAGE_SENT, at=now, message=message,
+           after={"provider_id": provider_id})
+
+
+@transaction.atomic
+def do_mark_failed(message: Message, reason: str) -> None:
+    now = timezone.now()
+    Message.objects.filter(pk=message.pk).update(delivery_status=Message.Delivery.FAILED,
+                                                 delivery_error=reason[:5000])
+    _event(message.conversation_id, events.MESSAGE_FAILED, at=now, message=message,
+           after={"reason": reason})
+
+
+def requeue_after_failure(message: Message, reason: str) -> None:
+    Message.objects.filter(pk=message.pk, delivery_status=Message.Delivery.SENDING).update(
+        delivery_status=Message.Delivery.QUEUED, delivery_error=reason[:5000])
+
+
+@transaction.atomic
+def do_retry_delivery(message: Message, *, acting_user) -> Message:
+    """Send a failed reply again (after the address or relay was fixed)."""
+    updated = Message.objects.filter(pk=message.pk, delivery_status=Message.Delivery.FAILED,
+                                     direction=Message.Direction.OUTBOUND).update(
+        delivery_status=Message.Delivery.QUEUED, delivery_attempts=0, delivery_error="")
+    if not updated:
+        raise Conflict(_("Only a failed reply can be sent again."), field="message")
+    _event(message.conversation_id, events.REPLY_QUEUED, at=timezone.now(), user=acting_user,
+           message=message, after={"retry": True})
+    from mostrador.conversations.tasks import deliver_message
+
+    enqueue_on_commit(deliver_message, message.pk)
+    message.refresh_from_db()
+    return message
+
+
+# --- properties of a conversation ---------------------------------------------------------
+
+
+def _lock(conversation: Conversation) -> Conversation:
+    """Re-read the row FOR UPDATE so racing edits apply one after the other."""
+    return (Conversation.objects.select_for_update().select_related("inbox", "customer")
+            .get(pk=conversation.pk))
+
+
+def _check_open_for_writing(conversation: Conversation) -> None:
+    if conversation.merged_into_id:
+        raise Conflict(_("This conversation was merged into #%(number)s; write there.")
+                       % {"number": conversation.merged_into_id}, field="conversation")
+
+
+@transaction.atomic
+def do_change_status(conversation: Conversation, status: str, *, acting_user) -> Conversation:
+    if status not in Status.values:
+        raise ValidationFailed(_("Unknown status %(status)s.") % {"status": status},
+                               field="status")
+    locked = _lock(conversation)
+    _check_open_for_writing(locked)
+    before = locked.status
+    if before == status:
+        return locked
+    if before == Status.CLOSED:
+        raise Conflict(_("A closed conversation cannot change; a new message opens a "
+                         "follow-up."), field="status")
+    now = timezone.now()
+    locked.status = status
+    locked.updated_at = now
+    fields = ["status", "updated_at"]
+    if status == Status.SOLVED:
+        locked.solved_at, locked.waiting_since = now, None
+        fields += ["solved_at", "waiting_since"]
+    elif status == Status.CLOSED:
+        locked.closed_at, locked.waiting_since = now, None
+        locked.solved_at = locked.solved_at or now
+        fields += ["closed_at", "waiting_since", "solved_at"]
+    elif status == Status.PENDING:
+        locked.waiting_since = None
+        fields.append("waiting_since")
+    elif before in (Status.SOLVED, Status.PENDING) and locked.waiting_since is None:
+        locked.solved_at, locked.waiting_since = None, now
+        fields += ["solved_at", "waiting_since"]
+    locked.save(update_fields=fields)
+    _event(locked, events.STATUS_CHANGED, at=now, user=acting_user, before=before, after=status)
+    conversation.status = status
+    return locked
+
+
+@transaction.atomic
+def do_change_priority(conversation: Conversation, priority: int, *, acting_user) -> Conversation:
+    if priority not in Conversation.Priority.values:
+        raise ValidationFailed(_("Priority must be 1 (low) to 4 (urgent)."), field="priority")
+    locked = _lock(conversation)
+    if locked.priority == priority:
+        return locked
+    before, now = locked.priority, timezone.now()
+    locked.priority, locked.updated_at = priority, now
+    locked.save(update_fields=["priority", "updated_at"])
+    _event(locked, events.PRIORITY_CHANGED, at=now, user=acting_user, before=before,
+           after=priority)
+    return locked
+
+
+@transaction.atomic
+def do_assign(conversation: Conversation, assignee, *, acting_user) -> Conversation:
+    """Give the conversation to ``assignee`` (a user with an agent profile) or to nobody."""
+    if assignee is not None and (not assignee.is_active or not hasattr(assignee, "agent")):
+        raise ValidationFailed(_("Only active agents can be assigned."), field="assignee")
+    locked = _lock(conversation)
+    if locked.assignee_id == (assignee.pk if assignee else None):
+        return locked
+    before, now = locked.assignee_id, timezone.now()
+    locked.assignee, locked.updated_at = assignee, now
+    fields = ["assignee", "updated_at"]
+    if assignee is not None and locked.status == Status.NEW:
+        locked.status = Status.OPEN
+        fields.append("status")
+    locked.save(update_fields=fields)
+    _event(locked, events.ASSIGNEE_CHANGED, at=now, user=acting_user, before=before,
+           after=assignee.pk if assignee else None)
+    if "status" in fields:
+        _event(locked, events.STATUS_CHANGED, at=now, user=acting_user, before=Status.NEW,
+               after=Status.OPEN)
+    return locked
+
+
+@transaction.atomic
+def do_set_team(conversation: Conversation, team, *, acting_user) -> Conversation:
+    locked = _lock(conversation)
+    if locked.team_id == (team.pk if team else None):
+        return locked
+    before, now = locked.team_id, timezone.now()
+    locked.team, locked.updated_at = team, now
+    locked.save(update_fields=["team", "updated_at"])
+    _event(locked, events.TEAM_CHANGED, at=now, user=acting_user, before=before,
+           after=team.pk if team else None)
+    return locked
+
+
+@transaction.atomic
+def do_change_subject(conversation: Conversation, subject: str, *, acting_user) -> Conversation:
+    locked = _lock(conversation)
+    subject = subject.strip()[:500]
+    if locked.subject == subject:
+        return locked
+    before, now = locked.subject, timezone.now()
+    locked.subject, locked.updated_at = subject, now
+    locked.save(update_fields=["subject", "updated_at"])
+    _event(locked, events.SUBJECT_CHANGED, at=now, user=acting_user, before=before, after=subject)
+    return locked
+
+
+@transaction.atomic
+def do_set_custom_fields(conversation: Conversation, values: dict[str, Any], *,
+                         acting_user) -> Conversation:
+    """Set (or, with a None value, remove) custom fields; other fields stay as they are."""
+    locked = _lock(conversation)
+    current = dict(locked.custom_fields or {})
+    before, after = {}, {}
+    for key, value in values.items():
+        if not isinstance(key, str) or not key.strip() or len(key) > 64:
+            raise ValidationFailed(_("Custom field names are 1 to 64 characters."),
+                                   field=f"custom_fields.{key}")
+        if current.get(key) != value:
+            before[key], after[key] = current.get(key), value
+            if value is None:
+                current.pop(key, None)
+            else:
+                current[key] = value
+    if not after:
+        return locked
+    now = timezone.now()
+    locked.custom_fields, locked.updated_at = current, now
+    locked.save(update_fields=["custom_fields", "updated_at"])
+    _event(locked, events.FIELDS_CHANGED, at=now, user=acting_user, before=before, after=after)
+    return locked
+
+
+def normalise_tag(name: str) -> str:
+    tag = " ".join((name or "").strip().lower().split())
+    if not tag or len(tag) > 64:
+        raise ValidationFailed(_("Tags are 1 to 64 characters."), field="tags")
+    return tag
+
+
+def _add_tags(conversation: Conversation, names: Iterable[str], *, acting_user,
+              now: dt.datetime) -> list[str]:
+    wanted = sorted({normalise_tag(n) for n in names})
+    existing = set(conversation.tags.values_list("name", flat=True))
+    new = [n for n in wanted if n not in existing]
+    if not new:
+        return []
+    Tag.objects.bulk_create([Tag(name=n) for n in new], ignore_conflicts=True)
+    tags = Tag.objects.filter(name__in=new)
+    ConversationTag.objects.bulk_create(
+        [ConversationTag(conversation=conversation, tag=t) for t in tags], ignore_conflicts=True)
+    _event(conversation, events.TAGS_CHANGED, at=now, user=acting_user,
+           before=sorted(existing), after=sorted(existing | set(new)))
+    return new
+
+
+@transaction.atomic
+def do_add_tags(conversation: Conversation, names: Iterable[str], *, acting_user) -> list[str]:
+    locked = _lock(conversation)
+    now = timezone.now()
+    added = _add_tags(locked, names, acting_user=acting_user, now=now)
+    if added:
+        Conversation.objects.filter(pk=locked.pk).update(updated_at=now)
+    return added
+
+
+@transaction.atomic
+def do_remove_tags(conversation: Conversation, names: Iterable[str], *, acting_user) -> list[str]:
+    locked = _lock(conversation)
+    unwanted = {normalise_tag(n) for n in names}
+    existing = set(locked.tags.values_list("name", flat=True))
+    gone = sorted(existing & unwanted)
+    if not gone:
+        return []
+    now = timezone.now()
+    ConversationTag.objects.filter(conversation=locked, tag__name__in=gone).delete()
+    Conversation.objects.filter(pk=locked.pk).update(updated_at=now)
+    _event(locked, events.TAGS_CHANGED, at=now, user=acting_user, before=sorted(existing),
+           after=sorted(existing - set(gone)))
+    return gone
+
+
+@transaction.atomic
+def do_merge_conversations(source: Conversation, target: Conversation, *,
+                           acting_user) -> Conversation:
+    """Move every message of ``source`` into ``target`` and close ``source`` pointing at it."""
+    if source.pk == target.pk:
+        raise ValidationFailed(_("A conversation cannot be merged into itself."), field="target")
+    source, target = _lock(source), _lock(target)
+    if source.merged_into_id or target.merged_into_id:
+        raise Conflict(_("One of these conversations was already merged."), field="target")
+    if source.customer_id != target.customer_id:
+        raise ValidationFailed(_("Only conversations of the same customer can be merged; merge "
+                                 "the customers first."), field="target")
+    now = timezone.now()
+    moved = source.messages.update(conversation=target)
+    search.move_conversation(source.pk, target.pk)
+    for tag in source.tags.all():
+        ConversationTag.objects.get_or_create(conversation=target, tag=tag)
+    last = max(source.last_activity_at, target.last_activity_at)
+    Conversation.objects.filter(pk=target.pk).update(
+        message_count=F("message_count") + moved, last_activity_at=last, updated_at=now)
+    before_status = source.status
+    Conversation.objects.filter(pk=source.pk).update(
+        merged_into=target, status=Status.CLOSED, closed_at=now, waiting_since=None,
+        message_count=0, updated_at=now)
+    _event(target, events.MERGED, at=now, user=acting_user,
+           after={"from": source.pk, "messages": moved})
+    _event(source, events.MERGED_INTO, at=now, user=acting_user, before=before_status,
+           after={"into": target.pk})
+    target.refresh_from_db()
+    return target
+
+
+def move_customer_conversations(source: Customer, target: Customer, *, acting_user) -> int:
+    """Part of merging customers: conversations and messages follow the surviving customer."""
+    now = timezone.now()
+    ids = list(Conversation.objects.filter(customer=source).values_list("pk", flat=True))
+    Conversation.objects.filter(pk__in=ids).update(customer=target, updated_at=now)
+    Message.objects.filter(author_customer=source).update(author_customer=target)
+    Event.objects.bulk_create([
+        Event(conversation_id=cid, kind=events.CUSTOMER_CHANGED, actor_user=acting_user,
+              before=source.pk, after=target.pk, at=now) for cid in ids
+    ])
+    return len(ids)

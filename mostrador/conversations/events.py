@@ -1,0 +1,24 @@
+"""Event kinds written to a conversation's timeline.
+
+``before`` and ``after`` hold the changed values (ids for people and teams, names for tags).
+"""
+
+CONVERSATION_CREATED = "conversation.created"
+FOLLOW_UP_OPENED = "conversation.follow_up_opened"
+MERGED = "conversation.merged"
+MERGED_INTO = "conversation.merged_into"
+CUSTOMER_CHANGED = "conversation.customer_changed"
+MESSAGE_RECEIVED = "message.received"
+MESSAGE_AUTOMATIC = "message.automatic"
+REPLY_QUEUED = "message.reply_queued"
+MESSAGE_SENT = "message.sent"
+MESSAGE_FAILED = "message.failed"
+MESSAGE_BOUNCED = "message.bounced"
+NOTE_ADDED = "note.added"
+STATUS_CHANGED = "status.changed"
+PRIORITY_CHANGED = "priority.changed"
+ASSIGNEE_CHANGED = "assignee.changed"
+TEAM_CHANGED = "team.changed"
+TAGS_CHANGED = "tags.changed"
+SUBJECT_CHANGED = "subject.changed"
+FIELDS_CHANGED = "fields.changed"
