@@ -1,6 +1,15 @@
 import pytest
 
+from mostrador.channels.email.adapter import forget_inboxes
 from mostrador.core.testing import make_desk
+
+
+@pytest.fixture(autouse=True)
+def _fresh_inbox_cache():
+    # Each test's database starts over; so must the routing cache that reflects it.
+    forget_inboxes()
+    yield
+    forget_inboxes()
 
 
 @pytest.fixture

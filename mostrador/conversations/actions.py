@@ -6,51 +6,45 @@ writes, appends the timeline event and publishes after commit, in one transactio
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.db import DatabaseError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from mostrador.channels.base import InboundAttachment, InboundMessage, ParseError
+from mostrador.channels.base import InboundAttachment
 from mostrador.channels.registry import get_adapter
 from mostrador.conversations import events, search
+from mostrador.conversations.inbound import (  # noqa: F401 - part of this module's interface
+    ReceiveResult,
+    process_raw,
+    process_raw_many,
+    receive_inbound,
+    receive_inbound_many,
+    store_attachments,
+    store_raw,
+)
 from mostrador.conversations.models import (
-    Attachment,
     Conversation,
     ConversationTag,
     Event,
     Inbox,
     Message,
-    RawInbound,
     Tag,
 )
 from mostrador.core.errors import Conflict, ValidationFailed
 from mostrador.core.publish import publish_on_commit
 from mostrador.core.tasks import enqueue_on_commit
-from mostrador.customers.actions import live_customer, resolve_identity
+from mostrador.customers.actions import live_customer
 from mostrador.customers.models import Customer
 
 logger = logging.getLogger(__name__)
 
 Status = Conversation.Status
-
-
-@dataclasses.dataclass(slots=True)
-class ReceiveResult:
-    """What became of one inbound payload."""
-
-    outcome: str  # created | threaded | duplicate | ignored | bounced | quarantined
-    conversation: Conversation | None = None
-    message: Message | None = None
-    reason: str = ""
 
 
 # --- the timeline ---------------------------------------------------------------------------
@@ -67,280 +61,6 @@ def _event(conversation: Conversation | int, kind: str, *, at: dt.datetime, user
     publish_on_commit(kind, {"conversation_id": conversation_id, "event_id": event.pk,
                              "message_id": message.pk if message else None})
     return event
-
-
-# --- raw inbound ----------------------------------------------------------------------------
-
-
-def store_raw(channel_kind: str, payload: bytes, *, inbox: Inbox | None, source: str) -> RawInbound:
-    """Keep a payload exactly as it arrived, before any attempt to understand it."""
-    return RawInbound.objects.create(
-        inbox=inbox, channel_kind=channel_kind, source=source[:500], payload=payload,
-        size=len(payload), received_at=timezone.now(),
-    )
-
-
-def process_raw(raw: RawInbound) -> ReceiveResult:
-    """Parse and receive a stored payload. Safe to call again on the same row.
-
-    A payload that does not parse, or whose processing fails, is quarantined with the error and
-    can be processed again later; if the database itself is unreachable the row stays pending
-    for the periodic sweep to retry.
-    """
-    if raw.status in {RawInbound.Status.PROCESSED, RawInbound.Status.DUPLICATE,
-                      RawInbound.Status.IGNORED}:
-        return ReceiveResult("duplicate", reason="already processed")
-    adapter = get_adapter(raw.channel_kind)
-    try:
-        inbound = adapter.parse_inbound(bytes(raw.payload), inbox=raw.inbox)
-    except ParseError as exc:
-        return _quarantine(raw, str(exc))
-    except Exception as exc:  # an adapter bug must not lose the payload either
-        logger.exception("parsing raw inbound %s failed", raw.pk)
-        return _quarantine(raw, f"unexpected {type(exc).__name__} while parsing: {exc}")
-    if raw.inbox is None:
-        raw.inbox = adapter.route_inbound(inbound)
-        if raw.inbox is None:
-            return _quarantine(raw, _("No inbox accepts this message; connect an inbox for "
-                                      "its address, then process it again."))
-        RawInbound.objects.filter(pk=raw.pk).update(inbox=raw.inbox)
-    try:
-        with transaction.atomic():
-            result = receive_inbound(raw.inbox, inbound, raw=raw)
-    except DatabaseError:
-        # The database went away mid-write: the transaction rolled back, the raw row is still
-        # there (pending) and the periodic sweep will try again.
-        logger.exception("storing raw inbound %s failed; it stays pending", raw.pk)
-        raise
-    except Exception as exc:
-        logger.exception("receiving raw inbound %s failed", raw.pk)
-        return _quarantine(raw, f"unexpected {type(exc).__name__} while storing: {exc}")
-    return result
-
-
-def _quarantine(raw: RawInbound, error: str) -> ReceiveResult:
-    RawInbound.objects.filter(pk=raw.pk).update(
-        status=RawInbound.Status.QUARANTINED, error=error[:10_000],
-        attempts=F("attempts") + 1, processed_at=timezone.now(),
-    )
-    raw.status = RawInbound.Status.QUARANTINED
-    raw.error = error
-    return ReceiveResult("quarantined", reason=error)
-
-
-def _finish_raw(raw: RawInbound | None, result: ReceiveResult, now: dt.datetime) -> None:
-    if raw is None:
-        return
-    status = {
-        "created": RawInbound.Status.PROCESSED,
-        "threaded": RawInbound.Status.PROCESSED,
-        "bounced": RawInbound.Status.PROCESSED,
-        "duplicate": RawInbound.Status.DUPLICATE,
-        "ignored": RawInbound.Status.IGNORED,
-    }[result.outcome]
-    RawInbound.objects.filter(pk=raw.pk).update(
-        status=status, error=result.reason[:10_000], processed_at=now,
-        attempts=F("attempts") + 1, message=result.message,
-    )
-    raw.status = status
-
-
-# --- inbound --------------------------------------------------------------------------------
-
-
-def receive_inbound(inbox: Inbox, inbound: InboundMessage, *, raw: RawInbound | None = None,
-                    now: dt.datetime | None = None) -> ReceiveResult:
-    """Receive one parsed message on ``inbox``, once for every channel.
-
-    Resolves the sender to a customer, drops re-deliveries of a provider id already stored,
-    threads by the provider ids the message answers and by the conversation number it quotes
-    (only into a conversation of the same customer), opens a follow-up when that conversation
-    is closed or was solved long ago, reopens a solved or pending one, stores message and
-    attachments, indexes the text and writes the timeline. Call it inside a transaction.
-    """
-    now = now or timezone.now()
-    result = _receive(inbox, inbound, raw, now)
-    _finish_raw(raw, result, now)
-    return result
-
-
-def _receive(inbox: Inbox, inbound: InboundMessage, raw: RawInbound | None,
-             now: dt.datetime) -> ReceiveResult:
-    if inbound.provider_id and Message.objects.filter(
-        inbox=inbox, provider_id=inbound.provider_id
-    ).exists():
-        return ReceiveResult("duplicate", reason=f"{inbound.provider_id} was already received")
-
-    if inbound.bounce_of:
-        return _receive_bounce(inbound, now)
-
-    if inbound.noise and not inbound.references and inbound.conversation_number is None:
-        return ReceiveResult("ignored", reason=inbound.noise)
-
-    customer, _created = resolve_identity(inbound.sender_kind, inbound.sender_id,
-                                          name=inbound.sender_name)
-    conversation, thread_note = _find_thread(inbound, customer)
-
-    follow_up_of = None
-    if conversation is not None and _needs_follow_up(conversation, now):
-        follow_up_of, conversation = conversation, None
-
-    if inbound.noise:
-        if conversation is None:
-            return ReceiveResult("ignored", reason=inbound.noise)
-        message = _store_message(conversation, inbox, inbound, customer, now, automatic=True)
-        Conversation.objects.filter(pk=conversation.pk).update(
-            message_count=F("message_count") + 1, updated_at=now)
-        _event(conversation, events.MESSAGE_AUTOMATIC, at=now, customer=customer,
-               message=message, after={"reason": inbound.noise})
-        return ReceiveResult("threaded", conversation, message, reason=inbound.noise)
-
-    if conversation is None:
-        conversation = _open_conversation(inbox, inbound, customer, now,
-                                          follow_up_of=follow_up_of)
-        outcome = "created"
-    else:
-        outcome = "threaded"
-    message = _store_message(conversation, inbox, inbound, customer, now)
-    if outcome == "threaded":
-        _note_customer_activity(conversation, customer, message, now)
-    if thread_note:
-        message.meta["thread_note"] = thread_note
-        message.save(update_fields=["meta"])
-    _event(conversation, events.MESSAGE_RECEIVED, at=now, customer=customer, message=message)
-    return ReceiveResult(outcome, conversation, message, reason=thread_note)
-
-
-def _find_thread(inbound: InboundMessage, customer: Customer) -> tuple[Conversation | None, str]:
-    """The conversation this message continues, and a note when a hint was refused."""
-    candidates: list[int] = []
-    if inbound.references:
-        rows = (Message.objects.filter(provider_id__in=inbound.references[-50:])
-                .values_list("provider_id", "conversation_id"))
-        by_ref = dict(rows)
-        # The most recent reference first: In-Reply-To is the last one.
-        candidates.extend(by_ref[ref] for ref in reversed(inbound.references) if ref in by_ref)
-    if inbound.conversation_number is not None:
-        candidates.append(inbound.conversation_number)
-    refused = ""
-    seen: set[int] = set()
-    for conversation_id in candidates:
-        if conversation_id in seen:
-            continue
-        seen.add(conversation_id)
-        conversation = _live_conversation(conversation_id)
-        if conversation is None:
-            continue
-        if conversation.customer_id == customer.pk:
-            return conversation, ""
-        # One customer's mail never joins another customer's conversation.
-        refused = (f"refers to conversation #{conversation.pk} of another customer; "
-                   f"opened apart")
-    return None, refused
-
-
-def _live_conversation(conversation_id: int) -> Conversation | None:
-    conversation = Conversation.objects.filter(pk=conversation_id).first()
-    hops = 0
-    while conversation is not None and conversation.merged_into_id and hops < 10:
-        conversation = Conversation.objects.filter(pk=conversation.merged_into_id).first()
-        hops += 1
-    return conversation
-
-
-def _needs_follow_up(conversation: Conversation, now: dt.datetime) -> bool:
-    if conversation.status == Status.CLOSED:
-        return True
-    window = dt.timedelta(days=settings.MOSTRADOR["REOPEN_WINDOW_DAYS"])
-    return bool(conversation.status == Status.SOLVED and conversation.solved_at
-                and conversation.solved_at < now - window)
-
-
-def _open_conversation(inbox: Inbox, inbound: InboundMessage, customer: Customer,
-                       now: dt.datetime, *, follow_up_of: Conversation | None) -> Conversation:
-    conversation = Conversation.objects.create(
-        inbox=inbox, customer=customer, subject=(inbound.subject or "")[:500],
-        status=Status.NEW, channel_kind=inbox.channel_kind, team=inbox.default_team,
-        created_at=now, updated_at=now, last_activity_at=now, waiting_since=now,
-        follow_up_of=follow_up_of, message_count=1,
-    )
-    _event(conversation, events.CONVERSATION_CREATED, at=now, customer=customer,
-           after={"channel": inbox.channel_kind, "inbox": inbox.pk,
-                  "follow_up_of": follow_up_of.pk if follow_up_of else None})
-    if follow_up_of is not None:
-        _event(follow_up_of, events.FOLLOW_UP_OPENED, at=now, customer=customer,
-               after={"conversation": conversation.pk})
-    return conversation
-
-
-def _note_customer_activity(conversation: Conversation, customer: Customer, message: Message,
-                            now: dt.datetime) -> None:
-    changes: dict[str, Any] = {"last_activity_at": now, "updated_at": now,
-                               "message_count": F("message_count") + 1}
-    if conversation.waiting_since is None:
-        changes["waiting_since"] = now
-    reopen = conversation.status in Conversation.REOPENABLE_STATUSES
-    if reopen:
-        changes.update(status=Status.OPEN, solved_at=None)
-    Conversation.objects.filter(pk=conversation.pk).update(**changes)
-    if reopen:
-        _event(conversation, events.STATUS_CHANGED, at=now, customer=customer, message=message,
-               before=conversation.status, after=Status.OPEN)
-        conversation.status = Status.OPEN
-
-
-def _store_message(conversation: Conversation, inbox: Inbox, inbound: InboundMessage,
-                   customer: Customer, now: dt.datetime, *, automatic: bool = False) -> Message:
-    meta: dict[str, Any] = {"sender": inbound.sender_id}
-    if inbound.recipients:
-        meta["to"] = inbound.recipients
-    if inbound.cc:
-        meta["cc"] = inbound.cc
-    if inbound.references:
-        meta["references"] = inbound.references[-20:]
-    if inbound.skipped_attachments:
-        meta["skipped_attachments"] = [dataclasses.asdict(s) for s in inbound.skipped_attachments]
-    if inbound.noise:
-        meta["noise"] = inbound.noise
-    if inbound.sent_at:
-        meta["sent_at"] = inbound.sent_at.isoformat()
-    message = Message.objects.create(
-        conversation=conversation, inbox=inbox, direction=Message.Direction.INBOUND,
-        author_kind=Message.AuthorKind.CUSTOMER, author_customer=customer,
-        channel_kind=inbox.channel_kind,
-        subject=(inbound.subject or "")[:500], text=inbound.text, html=inbound.html,
-        reply_text=inbound.reply_text or inbound.text, provider_id=inbound.provider_id[:500],
-        automatic=automatic, meta=meta, created_at=now,
-    )
-    _store_attachments(message, inbound.attachments)
-    if not automatic:
-        search.index_messages([(message.pk, conversation.pk,
-                                f"{inbound.subject}\n{message.reply_text}")])
-    return message
-
-
-def _store_attachments(message: Message, attachments: Sequence[InboundAttachment]) -> None:
-    for item in attachments:
-        attachment = Attachment(message=message, filename=item.filename[:255] or "attachment",
-                                content_type=item.content_type[:150], size=len(item.data),
-                                content_id=item.content_id[:255], inline=item.inline)
-        attachment.file.save(attachment.filename, ContentFile(item.data), save=False)
-        attachment.save()
-
-
-def _receive_bounce(inbound: InboundMessage, now: dt.datetime) -> ReceiveResult:
-    original = (Message.objects.select_related("conversation")
-                .filter(provider_id=inbound.bounce_of, direction=Message.Direction.OUTBOUND)
-                .first())
-    if original is None:
-        return ReceiveResult("ignored", reason=f"bounce of an unknown message "
-                                               f"{inbound.bounce_of}: {inbound.bounce_reason}")
-    reason = inbound.bounce_reason or "the recipient's server returned the message"
-    Message.objects.filter(pk=original.pk).update(
-        delivery_status=Message.Delivery.FAILED, delivery_error=f"bounced: {reason}"[:5000])
-    _event(original.conversation, events.MESSAGE_BOUNCED, at=now, message=original,
-           before=original.delivery_status, after={"status": "failed", "reason": reason})
-    return ReceiveResult("bounced", original.conversation, original, reason=reason)
 
 
 # --- conversations created by people (API, agents, forms) ---------------------------------
@@ -432,7 +152,7 @@ def do_send_reply(conversation: Conversation, text: str, *, acting_user, html: s
         text=text, html=html, reply_text=text, delivery_status=Message.Delivery.QUEUED,
         meta={"to": [recipient]}, created_at=now,
     )
-    _store_attachments(message, list(files))
+    store_attachments(message, files)
     changes: dict[str, Any] = {"last_activity_at": now, "updated_at": now, "waiting_since": None,
                                "message_count": F("message_count") + 1}
     if conversation.first_response_at is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import re
+import time
 from email.message import EmailMessage
 from email.policy import SMTP
 from typing import TYPE_CHECKING
@@ -17,6 +18,8 @@ from mostrador.channels.email import ids
 from mostrador.core.mail import MailTransportError, send_mail_bytes
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mostrador.conversations.models import Inbox, Message
 
 _ADDRESS_RE = re.compile(r"^[^@\s<>]+@[^@\s<>]+\.[^@\s<>]+$")
@@ -81,8 +84,7 @@ class EmailAdapter(ChannelAdapter):
     def parse_inbound(self, payload: bytes, *, inbox: Inbox | None = None) -> InboundMessage:
         from mostrador.channels.email.parser import parse_email
 
-        own = self.config_of(inbox).addresses if inbox is not None else frozenset()
-        return parse_email(payload, own_addresses=own,
+        return parse_email(payload, own_addresses=desk_addresses(),
                            max_attachment_bytes=settings.MOSTRADOR["MAX_ATTACHMENT_BYTES"])
 
     def route_inbound(self, inbound: InboundMessage) -> Inbox | None:
@@ -137,6 +139,13 @@ class EmailAdapter(ChannelAdapter):
             raise DeliveryError(exc.reason, permanent=exc.permanent) from exc
         return str(mime["Message-ID"])
 
+    def start_embedded(self) -> Callable[[], None]:
+        """Start the SMTP receiver on SMTPD_HOST:SMTPD_PORT inside this process; return its
+        stop function. Raises ``OSError`` when the port cannot be bound (already in use)."""
+        from mostrador.channels.email.smtpd import start_receiver
+
+        return start_receiver(settings.MOSTRADOR["SMTPD_HOST"], settings.MOSTRADOR["SMTPD_PORT"])
+
 
 def reply_subject(subject: str, number: int) -> str:
     subject = (subject or "").strip() or f"#{number}"
@@ -162,18 +171,45 @@ def _thread_ids(message: Message) -> list[str]:
 def inbox_for_addresses(addresses: list[str]) -> Inbox | None:
     """The e-mail inbox that owns one of ``addresses`` (envelope recipients or To/Cc), else the
     catch-all inbox, else None."""
-    from mostrador.conversations.models import Inbox
-
     wanted = {a.strip().lower() for a in addresses if a}
     catch_all = None
-    for inbox in Inbox.objects.filter(channel_kind="email", active=True).order_by("id"):
-        try:
-            config = EmailConfig.model_validate(inbox.config or {})
-        except pydantic.ValidationError:
-            continue
+    for inbox, config in _email_inboxes():
         if config.addresses & wanted:
             return inbox
         if config.catch_all and catch_all is None:
             catch_all = inbox
     return catch_all
 
+
+_inbox_cache: tuple[float, list[tuple[Inbox, EmailConfig]]] = (0.0, [])
+INBOX_CACHE_SECONDS = 5.0
+
+
+def desk_addresses() -> frozenset[str]:
+    """Every address of every e-mail inbox: mail from any of them is our own coming back."""
+    return frozenset().union(*(config.addresses for _, config in _email_inboxes()))
+
+
+def _email_inboxes() -> list[tuple[Inbox, EmailConfig]]:
+    """Active e-mail inboxes with their parsed config, re-read at most every few seconds: every
+    inbound message asks, and an inbox added a moment ago can wait that long."""
+    global _inbox_cache
+    loaded_at, inboxes = _inbox_cache
+    if time.monotonic() - loaded_at < INBOX_CACHE_SECONDS:
+        return inboxes
+    from mostrador.conversations.models import Inbox
+
+    inboxes = []
+    for inbox in Inbox.objects.filter(channel_kind="email", active=True).order_by("id"):
+        try:
+            inboxes.append((inbox, EmailConfig.model_validate(inbox.config or {})))
+        except pydantic.ValidationError:
+            continue
+    _inbox_cache = (time.monotonic(), inboxes)
+    return inboxes
+
+
+def forget_inboxes() -> None:
+    """Drop the cached inbox list (after inboxes change)."""
+    global _inbox_cache
+    _inbox_cache = (0.0, [])

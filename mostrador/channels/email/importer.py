@@ -8,20 +8,31 @@ most of the time in the database's journal.
 
 from __future__ import annotations
 
+import collections
+import contextlib
 import dataclasses
 import mailbox
+import multiprocessing
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from mostrador.conversations.actions import process_raw
+from mostrador.channels.base import InboundMessage, ParseError
+from mostrador.channels.email.adapter import desk_addresses
+from mostrador.channels.email.parser import parse_email
+from mostrador.conversations.inbound import process_raw_many
 from mostrador.conversations.models import Inbox, RawInbound
 
 BATCH = 250
+# In a folder, these are mail (``1234.`` and bare names are MH and Maildir styles); anything
+# else, such as a manifest beside the messages, is reported and left alone.
+MAIL_SUFFIXES = frozenset({".eml", ".msg", ".mbox", ""})
 
 
 @dataclasses.dataclass
@@ -55,6 +66,9 @@ def iter_messages(paths: Iterable[str | os.PathLike[str]],
             else:
                 for child in sorted(p for p in path.rglob("*") if p.is_file()):
                     if child.name.startswith("."):
+                        continue
+                    if child.suffix.lower() not in MAIL_SUFFIXES:
+                        unreadable.append(f"{child}: skipped, not an .eml file")
                         continue
                     yield from _file(child, unreadable)
         elif path.is_file():
@@ -95,26 +109,80 @@ def _maildir(path: Path) -> Iterator[tuple[str, bytes]]:
 
 def import_mail(paths: Iterable[str | os.PathLike[str]], *, inbox: Inbox | None = None,
                 progress: Callable[[ImportSummary], None] | None = None,
-                batch_size: int = BATCH) -> ImportSummary:
+                batch_size: int = BATCH, parse_workers: int | None = None) -> ImportSummary:
+    """Import every message under ``paths``. Parsing (pure, CPU-bound) runs in a helper
+    process while this one writes the previous batch, when the machine has a core to spare."""
     summary = ImportSummary()
     started = time.perf_counter()
-    batch: list[tuple[str, bytes]] = []
-    for item in iter_messages(paths, summary.unreadable):
-        batch.append(item)
-        if len(batch) >= batch_size:
-            _import_batch(batch, inbox, summary)
-            batch = []
+    if parse_workers is None:
+        parse_workers = 1 if (os.cpu_count() or 1) > 1 else 0
+    own = desk_addresses()
+    limit = settings.MOSTRADOR["MAX_ATTACHMENT_BYTES"]
+    with _parser_pool(parse_workers) as pool:
+        in_flight: collections.deque[tuple[list[tuple[str, bytes]], Future | None]] = (
+            collections.deque())
+
+        def write_oldest() -> None:
+            batch, future = in_flight.popleft()
+            parsed = future.result() if future is not None else None
+            _import_batch(batch, parsed, inbox, summary)
             if progress:
                 progress(summary)
-    if batch:
-        _import_batch(batch, inbox, summary)
+
+        for batch in _batches(iter_messages(paths, summary.unreadable), batch_size):
+            future = (pool.submit(parse_batch, [data for _, data in batch], own, limit)
+                      if pool is not None else None)
+            in_flight.append((batch, future))
+            if len(in_flight) > 1:
+                write_oldest()
+        while in_flight:
+            write_oldest()
     summary.seconds = time.perf_counter() - started
     if progress:
         progress(summary)
     return summary
 
 
-def _import_batch(batch: list[tuple[str, bytes]], inbox: Inbox | None,
+def _batches(items: Iterator[tuple[str, bytes]], size: int) -> Iterator[list[tuple[str, bytes]]]:
+    batch: list[tuple[str, bytes]] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@contextlib.contextmanager
+def _parser_pool(workers: int) -> Iterator[ProcessPoolExecutor | None]:
+    if workers <= 0:
+        yield None
+        return
+    # fork: the child needs nothing but the parser, and starts in milliseconds.
+    context = multiprocessing.get_context("fork" if "fork" in
+                                         multiprocessing.get_all_start_methods() else "spawn")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        yield pool
+
+
+def parse_batch(payloads: list[bytes], own: frozenset[str],
+                limit: int) -> list[InboundMessage | ParseError]:
+    """Parse payloads (in the helper process); a payload that does not parse yields its error.
+    Anything unexpected is wrapped too, so one bad message never sinks its batch."""
+    out: list[InboundMessage | ParseError] = []
+    for payload in payloads:
+        try:
+            out.append(parse_email(payload, own_addresses=own, max_attachment_bytes=limit))
+        except ParseError as exc:
+            out.append(exc)
+        except Exception as exc:
+            out.append(ParseError(f"unexpected {type(exc).__name__} while parsing: {exc}"))
+    return out
+
+
+def _import_batch(batch: list[tuple[str, bytes]],
+                  parsed: list[InboundMessage | ParseError] | None, inbox: Inbox | None,
                   summary: ImportSummary) -> None:
     now = timezone.now()
     with transaction.atomic():
@@ -123,10 +191,10 @@ def _import_batch(batch: list[tuple[str, bytes]], inbox: Inbox | None,
                        size=len(data), received_at=now)
             for source, data in batch
         ])
-        for raw in raws:
-            if inbox is not None:
+        if inbox is not None:
+            for raw in raws:
                 raw.inbox = inbox  # the cached object, not a fetch per message
-            result = process_raw(raw)
+        for result in process_raw_many(raws, parsed_already=parsed):
             summary.read += 1
             if result.outcome == "created":
                 summary.imported += 1
