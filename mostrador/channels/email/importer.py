@@ -68,7 +68,7 @@ def iter_messages(paths: Iterable[str | os.PathLike[str]],
                     if child.name.startswith("."):
                         continue
                     if child.suffix.lower() not in MAIL_SUFFIXES:
-                        unreadable.append(f"{child}: skipped, not an .eml file")
+                        unreadable.append(f"{child}: skipped (not an .eml file)")
                         continue
                     yield from _file(child, unreadable)
         elif path.is_file():

@@ -60,7 +60,7 @@ class Command(BaseCommand):
                 f"({summary.read / summary.seconds if summary.seconds else 0:.0f} messages/s)"
             )
         for problem in summary.unreadable:
-            self.stderr.write(f"could not read {problem}")
+            self.stderr.write(f"not imported: {problem}")
         if summary.unreadable and not summary.read:
             raise CommandError("nothing could be read")
 
@@ -75,9 +75,9 @@ class Command(BaseCommand):
         serve_forever(host=host, port=port)
 
     def do_poll(self, *, inbox: int | None, every: float, **_) -> None:
-        from mostrador.channels.email.imap import poll_inboxes
-
         import time
+
+        from mostrador.channels.email.imap import poll_inboxes
 
         while True:
             for line in poll_inboxes(inbox_id=inbox):
