@@ -106,6 +106,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "channels",
+    "ninja",
     "mostrador.core",
     "mostrador.accounts",
     "mostrador.customers",

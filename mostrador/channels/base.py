@@ -109,6 +109,8 @@ class ChannelAdapter:
 
     kind: ClassVar[str] = ""
     label: ClassVar[str] = ""
+    # Media type of the raw payloads this channel stores (shown when an admin downloads one).
+    raw_content_type: ClassVar[str] = "application/octet-stream"
 
     class Config(pydantic.BaseModel):
         model_config = pydantic.ConfigDict(extra="forbid")

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mostrador.channels.base import InboundAttachment
-from mostrador.channels.registry import get_adapter
+from mostrador.channels.registry import all_adapters, get_adapter
 from mostrador.conversations import events, search
 from mostrador.conversations.inbound import (  # noqa: F401 - part of this module's interface
     ReceiveResult,
@@ -61,6 +61,33 @@ def _event(conversation: Conversation | int, kind: str, *, at: dt.datetime, user
     publish_on_commit(kind, {"conversation_id": conversation_id, "event_id": event.pk,
                              "message_id": message.pk if message else None})
     return event
+
+
+# --- inboxes -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def do_create_inbox(*, name: str, channel_kind: str, config: dict[str, Any], default_team=None,
+                    active: bool = True, acting_user) -> Inbox:
+    """Connect a channel account. ``config`` is validated and normalised by the channel's
+    adapter (ConfigError names what is wrong)."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed(_("An inbox needs a name."), field="name")
+    try:
+        adapter = get_adapter(channel_kind)
+    except LookupError:
+        kinds = ", ".join(sorted(a.kind for a in all_adapters()))
+        raise ValidationFailed(_("Unknown channel %(kind)s; use one of %(kinds)s.")
+                               % {"kind": channel_kind, "kinds": kinds},
+                               field="channel_kind") from None
+    validated = adapter.validate_config(config)
+    inbox = Inbox.objects.create(name=name[:150], channel_kind=channel_kind,
+                                 config=validated.model_dump(mode="json"),
+                                 default_team=default_team, active=active)
+    publish_on_commit("inbox.created", {"inbox_id": inbox.pk,
+                                        "acting_user_id": getattr(acting_user, "pk", None)})
+    return inbox
 
 
 # --- conversations created by people (API, agents, forms) ---------------------------------
@@ -176,6 +203,7 @@ def do_add_note(conversation: Conversation, text: str, *, acting_user) -> Messag
     text = (text or "").strip()
     if not text:
         raise ValidationFailed(_("The note cannot be empty."), field="text")
+    _check_open_for_writing(conversation)
     now = timezone.now()
     message = Message.objects.create(
         conversation=conversation, inbox_id=conversation.inbox_id,

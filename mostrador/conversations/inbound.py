@@ -461,7 +461,7 @@ class _Batch:
                          result.message.pk if result.message else None, raw.inbox_id, raw.pk))
         with connection.cursor() as cursor:
             cursor.executemany(
-                f"UPDATE {table} SET status = %s, error = %s, processed_at = %s, "  # noqa: S608
+                f"UPDATE {table} SET status = %s, error = %s, processed_at = %s, "
                 f"attempts = attempts + 1, message_id = %s, inbox_id = %s WHERE id = %s", rows)
 
 

@@ -128,6 +128,9 @@ class ConversationTag(models.Model):
         ]
         indexes = [models.Index(fields=["tag", "conversation"], name="conv_tag_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.tag_id} on #{self.conversation_id}"
+
 
 class RawInbound(models.Model):
     """Every inbound payload, stored before anything tries to understand it."""

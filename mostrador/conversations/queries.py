@@ -6,6 +6,7 @@ import base64
 import dataclasses
 import datetime as dt
 import json
+
 from django.db import connection
 from django.db.models import Exists, OuterRef, QuerySet
 from django.utils.dateparse import parse_datetime
@@ -35,8 +36,8 @@ def visible_conversations(user) -> QuerySet[Conversation]:
 
 def access_conversation(user, conversation_id: int, *, for_update: bool = False) -> Conversation:
     """The conversation, or NotFound whether it is missing or not visible (same answer)."""
-    queryset = visible_conversations(user).select_related("inbox", "customer", "assignee",
-                                                          "team")
+    queryset = visible_conversations(user).select_related("inbox", "customer",
+                                                          "assignee__agent", "team")
     if for_update:
         queryset = queryset.select_for_update()
     conversation = queryset.filter(pk=conversation_id).first()
@@ -46,7 +47,8 @@ def access_conversation(user, conversation_id: int, *, for_update: bool = False)
 
 
 def access_inbox(user, inbox_id: int) -> Inbox:
-    inbox = Inbox.objects.filter(pk=inbox_id).first() if user and user.is_active else None
+    inbox = (Inbox.objects.select_related("default_team").filter(pk=inbox_id).first()
+             if user and user.is_active else None)
     if inbox is None:
         raise NotFound(f"inbox {inbox_id} not found", field="inbox")
     return inbox
@@ -132,19 +134,19 @@ def list_conversations(user, filters: ConversationFilters, *, cursor: str | None
         sql = search.conversation_ids_sql(filters.q)
         if sql is None:
             return Page([], None)
-        queryset = queryset.extra(where=[f"conversations_conversation.id IN ({sql[0]})"],  # noqa: S610
+        queryset = queryset.extra(where=[f"conversations_conversation.id IN ({sql[0]})"],
                                   params=sql[1])
     if cursor:
         value, pk = decode_cursor(cursor, filters.order)
         # A row-value comparison walks the (column, id) index from the cursor on; the
         # equivalent OR of two conditions makes SQLite scan.
         operator = "<" if descending else ">"
-        queryset = queryset.extra(  # noqa: S610 - constant SQL, values are parameters
+        queryset = queryset.extra(
             where=[f"(conversations_conversation.{field}, conversations_conversation.id) "
                    f"{operator} (%s, %s)"],
             params=[connection.ops.adapt_datetimefield_value(value), pk])
     prefix = "-" if descending else ""
-    rows = list(queryset.select_related("customer", "inbox", "assignee", "team")
+    rows = list(queryset.select_related("customer", "inbox", "assignee__agent", "team")
                 .prefetch_related("tags").order_by(f"{prefix}{field}", f"{prefix}id")[:limit + 1])
     next_cursor = None
     if len(rows) > limit:

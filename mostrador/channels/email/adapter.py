@@ -76,6 +76,7 @@ class EmailConfig(pydantic.BaseModel):
 class EmailAdapter(ChannelAdapter):
     kind = "email"
     label = "E-mail"
+    raw_content_type = "message/rfc822"
     Config = EmailConfig
 
     def config_of(self, inbox: Inbox) -> EmailConfig:
