@@ -9,8 +9,8 @@ os.environ.setdefault("MOSTRADOR_VAR_DIR", tempfile.mkdtemp(prefix="mostrador-te
 os.environ.setdefault("MOSTRADOR_TASKS_IMMEDIATE", "1")
 os.environ.setdefault("SECRET_KEY", "test-only-secret-key-not-for-production-use-0123456789")
 
-from mostrador.settings import *  # noqa: E402,F403
-from mostrador.settings import MOSTRADOR, STATIC_ROOT, TASKS  # noqa: E402
+from mostrador.settings import *  # noqa: F403
+from mostrador.settings import MOSTRADOR, STATIC_ROOT, TASKS
 
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns (an error here) without it
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import smtplib
-import socket
 import ssl
 import uuid
 from dataclasses import dataclass
@@ -108,7 +107,7 @@ def _send_smtp(raw: bytes, relay: SmtpRelay, envelope_from: str, recipients: lis
                                  permanent=exc.smtp_code >= 500) from exc
     except smtplib.SMTPAuthenticationError as exc:  # pragma: no cover - subclass of the above
         raise MailTransportError(f"SMTP login failed: {exc}", permanent=True) from exc
-    except (smtplib.SMTPException, OSError, socket.timeout) as exc:
+    except (TimeoutError, smtplib.SMTPException, OSError) as exc:
         raise MailTransportError(
             f"could not reach {relay.host}:{relay.port}: {exc}", permanent=False
         ) from exc

@@ -74,11 +74,14 @@ class CustomerEvent(models.Model):
 
     customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=40)
-    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                   related_name="+")
+    actor_user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="+")
     before = models.JSONField(null=True, blank=True)
     after = models.JSONField(null=True, blank=True)
     at = models.DateTimeField()
 
     class Meta:
         indexes = [models.Index(fields=["customer", "at"], name="customer_event_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on customer {self.customer_id}"
