@@ -32,7 +32,12 @@ def deliver_message(message_id: int) -> str:
     message = (Message.objects.select_related("conversation__inbox", "conversation__customer",
                                               "inbox", "author_user")
                .get(pk=message_id))
-    adapter = get_adapter(message.channel_kind)
+    try:
+        adapter = get_adapter(message.channel_kind)
+    except LookupError:
+        actions.do_mark_failed(message, f"no channel adapter for {message.channel_kind!r}; "
+                                        f"only replies on a customer's channel are delivered")
+        return "refused"
     refusal = adapter.check_outbound(message)
     if refusal:
         actions.do_mark_failed(message, refusal)

@@ -79,7 +79,7 @@ def split_quotes(text: str) -> tuple[str, str]:
     if not text or text.isspace():
         return "", ""
     lines = [line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n")]
-    kinds, cut = _classify(lines)
+    kinds, cut = _classify(lines, has_attribution=bool(_WROTE_SEARCH_RE.search(text)))
     new_indexes = [index for index in range(cut) if kinds[index] == _NEW]
     if not new_indexes:
         return text.strip(), ""
@@ -92,7 +92,7 @@ def split_quotes(text: str) -> tuple[str, str]:
     return new, folded
 
 
-def _classify(lines: list[str]) -> tuple[list[int], int]:
+def _classify(lines: list[str], *, has_attribution: bool) -> tuple[list[int], int]:
     """Label each line new, quoted or blank; return the labels and the index where the new
     part ends at the latest (a quoted message header or a signature)."""
     kinds = [_BLANK] * len(lines)
@@ -107,7 +107,7 @@ def _classify(lines: list[str]) -> tuple[list[int], int]:
             kinds[index] = _QUOTE
             index += 1
             continue
-        attribution = _attribution_length(lines, index)
+        attribution = _attribution_length(lines, index) if has_attribution else 0
         if attribution:
             if _next_text_is_quoted(lines, index + attribution):
                 for offset in range(attribution):
