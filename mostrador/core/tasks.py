@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connections, transaction
 from huey import RedisHuey, SqliteHuey
 from huey.api import Huey, TaskWrapper
 from huey.consumer import Consumer
@@ -41,6 +41,12 @@ def _build_huey() -> Huey:
 
 
 huey: Huey = _build_huey()
+
+
+@huey.on_shutdown()
+def _close_worker_connections() -> None:
+    # Runs in each worker thread as it stops: its database connection goes with it.
+    connections.close_all()
 
 
 def _with_fresh_connections(fn: Callable[..., Any]) -> Callable[..., Any]:
