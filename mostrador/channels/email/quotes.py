@@ -15,9 +15,9 @@ Quoted lines between the customer's own lines (an inline reply) are kept, since 
 no sense without the questions. The functions never return an empty new part for a message with
 text: when everything looks quoted, the whole text is the new part.
 
-The rules are written here instead of using ``email_reply_parser``: it knows only English, hides
-every line starting with ``-`` followed by a letter as a signature, and drops the questions of an
-inline reply.
+The rules are written here instead of using ``email_reply_parser``: it knows only English, takes
+a paragraph starting with ``-`` and a letter (a list item such as ``-Refund``) for a signature,
+and drops the questions of an inline reply.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ _MOBILE_SIGNATURE_RE = re.compile(
     rf"(?:Sent\s+(?:from|with|using)\s+(?:my\s+\S|{_APPS}\b)"
     rf"|Enviado\s+(?:desde|con)\s+(?:mi\s+\S|{_APPS}\b)"
     r"|(?:Get|Obtener|Descargar|Descarga)\s+Outlook\s+(?:for|para)\s+\S)"
-    r"[^.!?]{0,40}[.!]?",
+    r"[^.!?<]{0,40}[.!]?(?:\s*<\S+>)?",  # Outlook mobile appends its link in brackets
     re.I,
 )
 _BLANK_RUN_RE = re.compile(r"\n{3,}")
