@@ -55,6 +55,28 @@ def do_create_staff_user(*, email: str, password: str, display_name: str = "",
     return user
 
 
+AGENT_FIELDS = ("display_name", "role", "language", "time_zone", "status", "tier", "capacity",
+                "skills")
+
+
+@transaction.atomic
+def do_update_agent(agent: Agent, **changes) -> Agent:
+    """Change an agent's profile (tier, role, language, capacity…); unknown fields are refused."""
+    unknown = set(changes) - set(AGENT_FIELDS)
+    if unknown:
+        field = sorted(unknown)[0]
+        raise ValidationFailed(f"unknown agent field {field!r}", field=field)
+    if "role" in changes and changes["role"] not in Agent.Role.values:
+        raise ValidationFailed(f"unknown role {changes['role']!r}", field="role")
+    if "tier" in changes and changes["tier"] not in (1, 2, 3):
+        raise ValidationFailed("tier must be 1, 2 or 3", field="tier")
+    for field, value in changes.items():
+        setattr(agent, field, value)
+    if changes:
+        agent.save(update_fields=list(changes))
+    return agent
+
+
 def staff_user_by_email(email: str):
     user = get_user_model().objects.filter(username=(email or "").strip().lower()).first()
     if user is None:

@@ -15,8 +15,8 @@ for what agents do. Two things are demo-only, and only here:
   as sent with the delivery worker's own bookkeeping (``do_mark_sent``, with the Message-ID the
   e-mail adapter would have given it) without calling the adapter, so demo replies show as sent
   and nothing reaches the outbox or a relay. The delivery task that ``do_send_reply`` queues on
-  commit runs in-line (see :func:`_deliveries_run_inline`), finds the reply no longer queued and
-  does nothing.
+  commit runs in-line (:func:`mostrador.core.tasks.run_inline`), finds the reply no longer
+  queued and does nothing.
 * **Agent actions are back-dated afterwards.** The actions stamp ``timezone.now()``; the seeder
   notes the real time before each action and the moment in the past it stands for, and once
   everything is written it rewrites, in bulk, the timestamps written after seeding began
@@ -29,7 +29,6 @@ again is a no-op once the demo admin exists. The same ``seed`` gives the same de
 from __future__ import annotations
 
 import bisect
-import contextlib
 import dataclasses
 import datetime as dt
 import itertools
@@ -37,7 +36,7 @@ import random
 import time
 import unicodedata
 import zoneinfo
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -49,6 +48,7 @@ from mostrador.accounts.actions import (
     do_create_api_token,
     do_create_staff_user,
     do_create_team,
+    do_update_agent,
     user_for_token,
 )
 from mostrador.accounts.models import Agent
@@ -84,7 +84,7 @@ from mostrador.core.demo_text import (
     TOPICS,
     ZONES,
 )
-from mostrador.customers.actions import do_create_customer
+from mostrador.customers.actions import do_create_customer, do_create_organisation
 from mostrador.customers.models import Customer, CustomerEvent, Organisation
 
 DEMO_DOMAIN = "demo.mostrador.local"
@@ -179,27 +179,13 @@ def seed_demo_desk(*, conversations: int = 2500, customers: int = 300, seed: int
         return DemoSummary(created=False)
     started = time.perf_counter()
     seeder = _Seeder(random.Random(seed), now or timezone.now(), progress)
-    with _deliveries_run_inline(), transaction.atomic():
+    with tasks.run_inline(), transaction.atomic():
         seeder.run(conversations=conversations, customers=max(2, customers))
     return DemoSummary(
         created=True, conversations=conversations,
         messages=Message.objects.filter(conversation__inbox__in=seeder.inboxes.values()).count(),
         customers=len(seeder.customers), seconds=time.perf_counter() - started,
     )
-
-
-@contextlib.contextmanager
-def _deliveries_run_inline() -> Iterator[None]:
-    """Demo-only: while seeding, the delivery tasks ``do_send_reply`` queues on commit run in
-    this process instead of going through the queue. Each finds its reply already recorded as
-    sent and stops at once; through the queue, each would cost a durable write to it (thousands
-    of them: most of the seeding time on the embedded SQLite queue) and a no-op for a worker."""
-    previous = tasks.huey.immediate
-    tasks.huey.immediate = True
-    try:
-        yield
-    finally:
-        tasks.huey.immediate = previous
 
 
 # Weights of each status by the age of the conversation: recent ones are still being worked,
@@ -280,8 +266,7 @@ class _Seeder:
         users = User.objects.select_related("agent").filter(
             username__in=[a.email for a in AGENTS])
         self.users = {u.username.split("@")[0]: u for u in users}
-        # Demo-only: accounts has no action for an agent's tier yet.
-        Agent.objects.filter(user=self.users["beto"]).update(tier=2)
+        do_update_agent(self.users["beto"].agent, tier=2)
         for key, (name, tier) in TEAMS.items():
             members = [self.users[a.key] for a in AGENTS if a.team == key]
             if key == "billing":
@@ -303,8 +288,7 @@ class _Seeder:
         rng = self.rng
         organisations = []
         for name, domain, language in ORGANISATIONS:
-            # Demo-only: customers has no organisation action yet.
-            organisations.append((Organisation.objects.create(
+            organisations.append((do_create_organisation(
                 name=name, domains=[domain],
                 attributes={"plan": "business", "seats": rng.choice((5, 10, 25, 50)),
                             "account_manager": "Carla Méndez"}), domain, language))

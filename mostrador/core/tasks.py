@@ -14,10 +14,11 @@ Tasks take ids, not objects, and are safe to run twice.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.conf import settings
@@ -34,9 +35,12 @@ def _build_huey() -> Huey:
     immediate = bool(config["immediate"])
     if config["redis_url"]:
         return RedisHuey(config["name"], url=config["redis_url"], immediate=immediate, utc=True)
+    # fsync off: a task lost to a power cut (not to a crash: WAL keeps those) is found again by
+    # the sweeps, which re-enqueue replies never tried and payloads never processed; a durable
+    # sync per enqueue would otherwise cost every reply several milliseconds.
     return SqliteHuey(
         config["name"], filename=config["sqlite_path"], immediate=immediate, utc=True,
-        timeout=20,
+        timeout=20, fsync=False,
     )
 
 
@@ -93,6 +97,18 @@ def enqueue_on_commit(task_fn: TaskWrapper, *args: Any, delay: float | None = No
             task_fn(*args)
 
     transaction.on_commit(send, robust=True)
+
+
+@contextlib.contextmanager
+def run_inline() -> Iterator[None]:
+    """Run tasks in the caller, after commit, for the duration (one-shot work such as seeding,
+    where a trip through the queue would only add a write per task)."""
+    previous = huey.immediate
+    huey.immediate = True
+    try:
+        yield
+    finally:
+        huey.immediate = previous
 
 
 class _EmbeddedConsumer(Consumer):

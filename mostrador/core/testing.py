@@ -10,7 +10,12 @@ import dataclasses
 import email.utils
 from email.message import EmailMessage
 
-from mostrador.accounts.actions import do_create_api_token, do_create_staff_user, do_create_team
+from mostrador.accounts.actions import (
+    do_create_api_token,
+    do_create_staff_user,
+    do_create_team,
+    do_update_agent,
+)
 from mostrador.accounts.models import Agent
 from mostrador.conversations.models import Inbox
 from mostrador.customers.actions import resolve_identity
@@ -51,7 +56,7 @@ def make_desk() -> Desk:
     diego = do_create_staff_user(email="diego@desk.example.com", password=password,
                                  display_name="Diego Torres", role=Agent.Role.ADMIN,
                                  check_password=False)
-    Agent.objects.filter(user=beto).update(tier=2)
+    do_update_agent(beto.agent, tier=2)
     team_l1 = do_create_team("Soporte L1", members=[ana], tier=1)
     team_l2 = do_create_team("Soporte L2", members=[beto], tier=2)
     inbox = make_email_inbox()

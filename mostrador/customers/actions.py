@@ -82,6 +82,23 @@ def organisation_for_domain(domain: str) -> Organisation | None:
 
 
 @transaction.atomic
+def do_create_organisation(*, name: str, domains: Iterable[str] = (),
+                           attributes: dict[str, Any] | None = None) -> Organisation:
+    """An organisation; new senders from one of its mail ``domains`` join it."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationFailed("an organisation needs a name", field="name")
+    clean = sorted({d.strip().lower().lstrip("@") for d in domains if d and d.strip()})
+    taken = [d for org in Organisation.objects.only("domains") for d in org.domains or []
+             if d.lower() in clean]
+    if taken:
+        raise Conflict(f"the domain {taken[0]} already belongs to another organisation",
+                       field="domains")
+    return Organisation.objects.create(name=name[:200], domains=clean,
+                                       attributes=attributes or {})
+
+
+@transaction.atomic
 def do_create_customer(*, name: str = "", identities: Iterable[tuple[str, str]] = (),
                        acting_user=None, **fields: Any) -> Customer:
     unknown = set(fields) - set(EDITABLE_FIELDS)
