@@ -61,7 +61,10 @@ class InboundHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
-        data = envelope.original_content or b""
+        # As the final delivery agent we record the envelope sender in Return-Path (RFC 5321
+        # §4.4): it is how a bounce (MAIL FROM:<>) or mail without a From header is recognised
+        # later. The bytes after it are kept exactly as received.
+        data = return_path_line(envelope.mail_from) + (envelope.original_content or b"")
         peer = session.peer[0] if isinstance(session.peer, tuple) else str(session.peer or "")
         try:
             raw_id = await self.database.run(
@@ -78,6 +81,13 @@ class InboundHandler:
         except Exception:
             logger.exception("could not queue received mail %s; the sweep will process it", raw_id)
         return f"250 2.0.0 OK: received as {raw_id}"
+
+
+def return_path_line(mail_from: str | None) -> bytes:
+    address = (mail_from or "").strip().strip("<>")
+    if any(ch in address for ch in "\r\n<>"):
+        address = ""
+    return f"Return-Path: <{address}>\r\n".encode("utf-8", "replace")
 
 
 class DatabaseThreads:

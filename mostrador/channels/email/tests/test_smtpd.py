@@ -42,8 +42,9 @@ def test_spanish_mail_opens_a_conversation(desk, smtp_receiver):
     assert "¿Podéis decirme dónde está?" in message.text
     assert message.provider_id == "<pedido-4471@correo.es>"
     raw = RawInbound.objects.get()
-    # Kept exactly as it arrived, with the envelope shown to whoever looks at the row.
-    assert bytes(raw.payload) == crlf(data)
+    # Kept exactly as it arrived, after the Return-Path a final delivery agent adds, with the
+    # envelope shown to whoever looks at the row.
+    assert bytes(raw.payload) == b"Return-Path: <elena.martin@correo.es>\r\n" + crlf(data)
     assert raw.source == (
         "smtp:127.0.0.1 rcpt=soporte@desk.example.com from=elena.martin@correo.es"
     )
@@ -200,3 +201,28 @@ def test_the_adapter_starts_the_receiver_for_the_embedded_mode(desk, settings):
     assert Conversation.objects.get().customer == desk.frank
     with pytest.raises(OSError), smtplib.SMTP("127.0.0.1", port, timeout=2):
         pass
+
+
+def test_mail_without_a_from_header_is_known_by_its_envelope_sender(desk, smtp_receiver):
+    receiver = smtp_receiver()
+    bare = b"To: soporte@desk.example.com\r\nSubject: Sin remitente\r\n\r\nHola, soy Frank.\r\n"
+
+    receiver.send(bare, mail_from="frank.miller@example.org")
+
+    conversation = Conversation.objects.get()
+    assert conversation.customer == desk.frank
+    assert conversation.subject == "Sin remitente"
+
+
+def test_a_bounce_with_an_empty_envelope_sender_opens_nothing(desk, smtp_receiver):
+    receiver = smtp_receiver()
+    notice = (b"From: Mail Delivery System <postmaster@correo.es>\r\n"
+              b"To: soporte@desk.example.com\r\nSubject: Undelivered Mail Returned to Sender\r\n"
+              b"\r\nThis is the mail system. Your message could not be delivered.\r\n")
+
+    receiver.send(notice, mail_from="")
+
+    assert Conversation.objects.count() == 0
+    raw = RawInbound.objects.get()
+    assert raw.status == RawInbound.Status.IGNORED
+    assert raw.error  # the reason it was recorded and not opened
