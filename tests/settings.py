@@ -19,3 +19,5 @@ TASKS["name"] = f"mostrador-test-{os.getpid()}"
 MOSTRADOR["MAIL_DOMAIN"] = "desk.example.com"
 LOGGING = {"version": 1, "disable_existing_loggers": False,
            "root": {"handlers": [], "level": "CRITICAL"}}
+# The product defaults to Spanish; tests read messages in English unless they switch.
+LANGUAGE_CODE = "en"

@@ -51,8 +51,8 @@ def sender(headers: Headers) -> tuple[str, str]:
     """(display name, lower-cased address) from From, else Reply-To, Sender, Return-Path.
 
     When a mailing list rewrote From to its own address (Google Groups and Mailman do so for
-    senders whose domain publishes a strict DMARC policy), the author named by the list in
-    X-Original-From, else in Reply-To, is the sender.
+    senders whose domain publishes a strict DMARC policy), the author the list names in
+    X-Original-From, Reply-To or X-Original-Sender is the sender.
     """
     for name in ("from", "reply-to", "sender", "return-path"):
         for value in headers.get(name, ()):
@@ -71,7 +71,7 @@ def _list_addresses(headers: Headers) -> set[str]:
     """The posting addresses of the list that relayed the message (List-Post, Mailing-list)."""
     if "list-post" not in headers and "mailing-list" not in headers:
         return set()
-    found = set()
+    found: set[str] = set()
     for value in headers.get("list-post", ()):
         found.update(address.lower() for address in _MAILTO_RE.findall(value))
     for value in headers.get("mailing-list", ()):
@@ -83,7 +83,7 @@ def _list_addresses(headers: Headers) -> set[str]:
 
 
 def _list_author(headers: Headers, list_address: str) -> tuple[str, str] | None:
-    for name in ("x-original-from", "reply-to"):
+    for name in ("x-original-from", "reply-to", "x-original-sender"):
         for value in headers.get(name, ()):
             display, address = parse_mailbox(value)
             if address and address != list_address:

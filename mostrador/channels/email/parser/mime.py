@@ -263,9 +263,11 @@ def transfer_decode(part: Part) -> bytes:
         try:
             return binascii.a2b_base64(body)
         except binascii.Error:
-            # Bad padding or a truncated line: decode what is whole.
+            # Bad padding or a truncated line: decode every whole byte. Two or three characters
+            # of a last, incomplete group still hold one or two bytes; one holds none.
             cleaned = _BASE64_JUNK_RE.sub(b"", body)
-            cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
+            rest = len(cleaned) % 4
+            cleaned = cleaned[:-1] if rest == 1 else cleaned + b"=" * (-rest % 4)
             try:
                 return binascii.a2b_base64(cleaned)
             except binascii.Error:  # pragma: no cover - cleaned input is always valid

@@ -20,11 +20,23 @@ def thread(n):
     mails = []
     for i in range(n):
         first = f"<first-{i}@correo.es>"
-        mails.append(build_mail(sender=f"cliente{i}@correo.es", subject=f"Pedido {i}",
-                                message_id=first, body=f"Mi pedido {i} no llega."))
-        mails.append(build_mail(sender=f"cliente{i}@correo.es", subject=f"Re: Pedido {i}",
-                                message_id=f"<reply-{i}@correo.es>", in_reply_to=first,
-                                body=f"¿Alguna novedad del pedido {i}?"))
+        mails.append(
+            build_mail(
+                sender=f"cliente{i}@correo.es",
+                subject=f"Pedido {i}",
+                message_id=first,
+                body=f"Mi pedido {i} no llega.",
+            )
+        )
+        mails.append(
+            build_mail(
+                sender=f"cliente{i}@correo.es",
+                subject=f"Re: Pedido {i}",
+                message_id=f"<reply-{i}@correo.es>",
+                in_reply_to=first,
+                body=f"¿Alguna novedad del pedido {i}?",
+            )
+        )
     return mails
 
 
@@ -60,17 +72,29 @@ def test_batched_and_one_by_one_import_agree(desk, tmp_path):
     for index, data in enumerate(mails):
         (tmp_path / f"{index:03}.eml").write_bytes(data)
     import_mail([tmp_path], batch_size=1000, parse_workers=1)
-    batched = sorted(Message.objects.values_list("provider_id", "conversation__subject",
-                                                 "conversation__customer__identities__external_id"))
+    batched = sorted(
+        Message.objects.values_list(
+            "provider_id",
+            "conversation__subject",
+            "conversation__customer__identities__external_id",
+        )
+    )
     counts = sorted(Conversation.objects.values_list("subject", "message_count", "status"))
     Message.objects.all().delete()
     Conversation.objects.all().delete()
 
     import_mail([tmp_path], batch_size=1, parse_workers=0)
 
-    assert sorted(Message.objects.values_list(
-        "provider_id", "conversation__subject",
-        "conversation__customer__identities__external_id")) == batched
+    assert (
+        sorted(
+            Message.objects.values_list(
+                "provider_id",
+                "conversation__subject",
+                "conversation__customer__identities__external_id",
+            )
+        )
+        == batched
+    )
     assert sorted(Conversation.objects.values_list("subject", "message_count", "status")) == counts
 
 
@@ -81,8 +105,14 @@ def test_mbox_and_maildir(desk, tmp_path):
     box.flush()
     box.close()
     maildir = mailbox.Maildir(tmp_path / "Maildir", create=True)
-    maildir.add(build_mail(sender="frank.miller@example.org", subject="Refund",
-                           message_id="<md-1@example.org>", body="Where is my refund?"))
+    maildir.add(
+        build_mail(
+            sender="frank.miller@example.org",
+            subject="Refund",
+            message_id="<md-1@example.org>",
+            body="Where is my refund?",
+        )
+    )
 
     summary = import_mail([tmp_path / "archive.mbox", tmp_path / "Maildir"], parse_workers=0)
 
@@ -110,7 +140,12 @@ def test_cli_json_summary(desk, tmp_path, capsys):
 
     out = json.loads(capsys.readouterr().out)
     assert {k: out[k] for k in ("read", "imported", "threaded", "duplicates", "quarantined")} == {
-        "read": 4, "imported": 2, "threaded": 2, "duplicates": 0, "quarantined": 0}
+        "read": 4,
+        "imported": 2,
+        "threaded": 2,
+        "duplicates": 0,
+        "quarantined": 0,
+    }
     assert out["seconds"] >= 0
 
 
