@@ -62,7 +62,10 @@ def database_from_url(url: str) -> dict:
             "PASSWORD": unquote(parts.password or ""),
             "HOST": parts.hostname or "",
             "PORT": str(parts.port or ""),
-            "CONN_MAX_AGE": _env_int("DATABASE_CONN_MAX_AGE", 60),
+            # 0 by default: under ASGI Django runs each request's database work in a fresh
+            # thread, and a kept connection would outlive its thread until the server runs out
+            # of connections. Put a pooler (PgBouncer) in front for connection reuse.
+            "CONN_MAX_AGE": _env_int("DATABASE_CONN_MAX_AGE", 0),
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": options,
             "TEST": {"NAME": os.environ.get("DATABASE_TEST_NAME") or None},
@@ -124,6 +127,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "mostrador.web.account.middleware.AgentPreferencesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -184,7 +188,10 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:inbox"
+MAILERS = {"default": {"BACKEND": "mostrador.core.mail.EmailBackend"}}
+DEFAULT_FROM_EMAIL = os.environ.get("MOSTRADOR_FROM_EMAIL", "Mostrador <mostrador@localhost>")
 
 LANGUAGE_CODE = "es"
 LANGUAGES = [("es", _("Spanish")), ("en", _("English"))]

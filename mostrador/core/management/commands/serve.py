@@ -3,15 +3,30 @@
 from __future__ import annotations
 
 import logging
+import socket
 
 import uvicorn
 from django.conf import settings
 from django.core.management.base import BaseCommand
+from uvicorn.supervisors import Multiprocess
 
 from mostrador.channels.registry import all_adapters
 from mostrador.core import tasks
 
 logger = logging.getLogger(__name__)
+
+
+class _Config(uvicorn.Config):
+    """uvicorn's own listener for several workers is created without a protocol number, so
+    asyncio never sets TCP_NODELAY on accepted connections and every keep-alive response waits
+    ~40 ms for Nagle's algorithm. Re-open the same descriptor as an explicit TCP socket."""
+
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        if sock.family in (socket.AF_INET, socket.AF_INET6) and sock.proto == 0:
+            sock = socket.socket(sock.family, sock.type, socket.IPPROTO_TCP,
+                                 fileno=sock.detach())
+        return sock
 
 
 class Command(BaseCommand):
@@ -37,9 +52,13 @@ class Command(BaseCommand):
                 if stop is not None:
                     stoppers.append(stop)
         self.stdout.write(f"Mostrador serving on http://{host}:{port}")
+        config = _Config("mostrador.asgi:application", host=host, port=port, workers=workers,
+                         lifespan="off", log_level="warning", access_log=False)
         try:
-            uvicorn.run("mostrador.asgi:application", host=host, port=port, workers=workers,
-                        lifespan="off", log_level="warning", access_log=False)
+            if workers > 1:
+                Multiprocess(config, sockets=[config.bind_socket()]).run()
+            else:
+                uvicorn.Server(config).run()
         finally:
             for stop in reversed(stoppers):
                 try:
