@@ -1,5 +1,5 @@
-"""Reads the API needs that the apps' query modules do not offer (yet): customers, events,
-messages by id, attachments, raw inbound payloads, and the agents and teams a change names.
+"""Reads the API needs that the apps' query modules do not offer (yet): events, messages
+by id, attachments, raw inbound payloads, and the agents and teams a change names.
 
 They follow the ``access_*`` rule: a missing object and one the user may not see get the same
 NotFound. Nothing here writes.
@@ -12,14 +12,19 @@ import binascii
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from mostrador.accounts.models import Agent, Team
 from mostrador.conversations.models import Attachment, Conversation, Event, Message, RawInbound
 from mostrador.conversations.queries import access_conversation
 from mostrador.core.errors import NotFound, PermissionDenied, ValidationFailed
-from mostrador.customers.models import Customer, Identity, Organisation
+from mostrador.customers.models import Organisation
+from mostrador.customers.queries import (  # noqa: F401 - re-exported for the routers
+    access_customer,
+    list_customers,
+    visible_customers,
+)
 
 # --- paging by id ---------------------------------------------------------------------------
 
@@ -119,39 +124,8 @@ def organisation(organisation_id: int, *, field: str = "organisation") -> Organi
 
 
 # --- customers ------------------------------------------------------------------------------
-
-
-def visible_customers(user) -> QuerySet[Customer]:
-    """Every customer ``user`` may see: staff see them all (as with conversations)."""
-    if user is None or not user.is_active:
-        return Customer.objects.none()
-    return Customer.objects.all()
-
-
-def access_customer(user, customer_id: int, *, field: str = "id",
-                    detailed: bool = True) -> Customer:
-    queryset = visible_customers(user)
-    if detailed:
-        queryset = queryset.select_related("organisation").prefetch_related("identities")
-    customer = queryset.filter(pk=customer_id).first()
-    if customer is None:
-        raise NotFound(_("Customer %(id)s not found.") % {"id": customer_id}, field=field)
-    return customer
-
-
-def list_customers(user, *, q: str = "", cursor: str | None = None,
-                   limit: int = 50) -> tuple[list[Customer], str | None]:
-    """Customers, newest first, matching ``q`` in the name or an identity; merged duplicates
-    are left out (they live on in the customer they became)."""
-    queryset = visible_customers(user).filter(merged_into__isnull=True)
-    q = q.strip()
-    if q:
-        queryset = queryset.filter(
-            Q(name__icontains=q) | Exists(Identity.objects.filter(
-                customer=OuterRef("pk"), external_id__icontains=q.lower())))
-    queryset = queryset.select_related("organisation").prefetch_related("identities")
-    return page_by_id(queryset, "customer", cursor, limit)
-
+# ``access_customer``, ``list_customers`` and ``visible_customers`` live in
+# ``mostrador.customers.queries`` (the workspace reads them too) and are re-exported here.
 
 # --- conversations --------------------------------------------------------------------------
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Iterable
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -199,22 +200,64 @@ def do_send_reply(conversation: Conversation, text: str, *, acting_user, html: s
 
 @transaction.atomic
 def do_add_note(conversation: Conversation, text: str, *, acting_user) -> Message:
-    """An internal note: visible to the desk only, never sent anywhere."""
+    """An internal note: visible to the desk only, never sent anywhere.
+
+    ``@name`` tokens mention agents (see :func:`mentioned_agents`): their user ids are kept in
+    ``meta["mentions"]`` and each gets a ``note.mentioned`` event to be notified by."""
     text = (text or "").strip()
     if not text:
         raise ValidationFailed(_("The note cannot be empty."), field="text")
     _check_open_for_writing(conversation)
     now = timezone.now()
+    mentioned = mentioned_agents(text)
     message = Message.objects.create(
         conversation=conversation, inbox_id=conversation.inbox_id,
         direction=Message.Direction.NOTE, author_kind=Message.AuthorKind.AGENT,
         author_user=acting_user, channel_kind="note", text=text, reply_text=text,
-        created_at=now,
+        meta={"mentions": mentioned} if mentioned else {}, created_at=now,
     )
     Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
     search.index_messages([(message.pk, conversation.pk, text)])
     _event(conversation, events.NOTE_ADDED, at=now, user=acting_user, message=message)
+    for user_id in mentioned:
+        _event(conversation, events.NOTE_MENTIONED, at=now, user=acting_user, message=message,
+               after={"user": user_id})
     return message
+
+
+# ``@ana`` or ``@ana.garcia``, not the middle of an address (ana@example.com); dots and
+# hyphens may join parts but do not end a name (``@ana.`` at the end of a sentence).
+_MENTION_RE = re.compile(r"(?<![\w@])@(\w+(?:[.\-]\w+)*)")
+
+
+def mention_handle(user) -> str:
+    """What to type after ``@`` to mention ``user``: the local part of the user name."""
+    return user.get_username().split("@")[0].lower()
+
+
+def mentioned_agents(text: str) -> list[int]:
+    """User ids of the active agents that ``text`` names with ``@``, sorted.
+
+    A name matches the local part of an agent's user name (``@ana.garcia``) or, when no user
+    name matches, the first word of display names (``@ana``, ``@Lucia`` for Lucía), ignoring
+    case and accents. A first name several agents share mentions them all.
+    """
+    tokens = {search.fold(token) for token in _MENTION_RE.findall(text or "")}
+    if not tokens:
+        return []
+    from mostrador.accounts.models import Agent
+
+    by_handle: dict[str, set[int]] = {}
+    by_first_name: dict[str, set[int]] = {}
+    for agent in Agent.objects.select_related("user").filter(user__is_active=True):
+        by_handle.setdefault(search.fold(mention_handle(agent.user)), set()).add(agent.user_id)
+        first = (agent.display_name or "").split()
+        if first:
+            by_first_name.setdefault(search.fold(first[0]), set()).add(agent.user_id)
+    found: set[int] = set()
+    for token in tokens:
+        found |= by_handle.get(token) or by_first_name.get(token) or set()
+    return sorted(found)
 
 
 # --- delivery bookkeeping (called by the delivery task) ------------------------------------
@@ -490,6 +533,75 @@ def do_merge_conversations(source: Conversation, target: Conversation, *,
     return target
 
 
+@transaction.atomic
+def do_split_message(message: Message, *, acting_user) -> Conversation:
+    """Move one customer message (and nothing else) into a new conversation of the same
+    customer and inbox, e.g. when a customer raised a second, unrelated matter on a thread.
+
+    Its attachments and search document follow it; both conversations get their message
+    count and last activity recomputed, and an event each (``conversation.split`` on the old
+    one, ``conversation.created`` with ``split_from`` on the new one). The source conversation
+    is locked (select_for_update) so a racing split or merge applies after this one.
+    """
+    if message.direction != Message.Direction.INBOUND:
+        raise ValidationFailed(_("Only a customer's message can be split off; replies and "
+                                 "notes stay in their conversation."), field="message")
+    source = _lock(Conversation(pk=message.conversation_id))
+    _check_open_for_writing(source)
+    # Re-read under the lock: the message may have moved since the caller loaded it.
+    message = (Message.objects.filter(pk=message.pk, conversation=source)
+               .select_related("author_customer").first())
+    if message is None:
+        raise Conflict(_("That message is no longer in this conversation; reload the page."),
+                       field="message")
+    public = source.messages.exclude(direction=Message.Direction.NOTE)
+    if not public.exclude(pk=message.pk).exists():
+        raise ValidationFailed(_("This is the only message of the conversation; there is "
+                                 "nothing to split it from."), field="message")
+    now = timezone.now()
+    subject = (message.subject or "").strip() or _first_line(message.reply_text or message.text)
+    new = Conversation.objects.create(
+        inbox_id=source.inbox_id, customer_id=source.customer_id, subject=subject[:500],
+        status=Status.NEW, priority=source.priority, team_id=source.team_id,
+        language=source.language, channel_kind=message.channel_kind or source.channel_kind,
+        created_at=now, updated_at=now, last_activity_at=message.created_at,
+        waiting_since=message.created_at, message_count=1,
+    )
+    Message.objects.filter(pk=message.pk).update(conversation=new)
+    search.move_message(message.pk, new.pk)
+    _recount(source, now)
+    _event(source, events.SPLIT, at=now, user=acting_user, message=message,
+           after={"conversation": new.pk})
+    _event(new, events.CONVERSATION_CREATED, at=now, user=acting_user,
+           customer=message.author_customer,
+           after={"channel": new.channel_kind, "inbox": new.inbox_id, "split_from": source.pk})
+    return new
+
+
+def _first_line(text: str) -> str:
+    for line in (text or "").splitlines():
+        if line.strip():
+            return " ".join(line.split())[:120]
+    return ""
+
+
+def _recount(conversation: Conversation, now: dt.datetime) -> None:
+    """Message count and last activity from the messages that remain (after a split)."""
+    public = conversation.messages.exclude(direction=Message.Direction.NOTE)
+    stats = public.aggregate(
+        count=Count("id"),
+        last=Max("created_at", filter=Q(automatic=False)),
+    )
+    last_direction = (public.filter(automatic=False).order_by("-created_at", "-id")
+                      .values_list("direction", flat=True).first())
+    changes: dict[str, Any] = {"message_count": stats["count"], "updated_at": now,
+                               "last_activity_at": stats["last"] or conversation.created_at}
+    if last_direction == Message.Direction.OUTBOUND:
+        # The customer's open question left with the message: nobody is waiting any more.
+        changes["waiting_since"] = None
+    Conversation.objects.filter(pk=conversation.pk).update(**changes)
+
+
 def move_customer_conversations(source: Customer, target: Customer, *, acting_user) -> int:
     """Part of merging customers: conversations and messages follow the surviving customer."""
     now = timezone.now()
@@ -501,3 +613,45 @@ def move_customer_conversations(source: Customer, target: Customer, *, acting_us
               before=source.pk, after=target.pk, at=now) for cid in ids
     ])
     return len(ids)
+
+
+# --- editing an inbox -----------------------------------------------------------------------
+
+_KEEP = object()
+
+
+@transaction.atomic
+def do_update_inbox(inbox: Inbox, *, name: str | None = None,
+                    config: dict[str, Any] | None = None, default_team: Any = _KEEP,
+                    active: bool | None = None, acting_user) -> Inbox:
+    """Change an inbox's name, settings, default team (None: no team) or whether it takes
+    mail; what is not given stays. ``config`` replaces the settings as a whole and is
+    validated by the channel's adapter (ConfigError names what is wrong). The row is locked
+    (select_for_update) so two editors save one after the other."""
+    inbox = Inbox.objects.select_for_update().get(pk=inbox.pk)
+    fields: list[str] = []
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationFailed(_("An inbox needs a name."), field="name")
+        if name != inbox.name:
+            inbox.name = name[:150]
+            fields.append("name")
+    if config is not None:
+        validated = get_adapter(inbox.channel_kind).validate_config(config)
+        config = validated.model_dump(mode="json")
+        if config != inbox.config:
+            inbox.config = config
+            fields.append("config")
+    if default_team is not _KEEP and (getattr(default_team, "pk", None)
+                                      != inbox.default_team_id):
+        inbox.default_team = default_team
+        fields.append("default_team")
+    if active is not None and active != inbox.active:
+        inbox.active = active
+        fields.append("active")
+    if fields:
+        inbox.save(update_fields=fields)
+        publish_on_commit("inbox.updated", {"inbox_id": inbox.pk, "fields": fields,
+                                            "acting_user_id": getattr(acting_user, "pk", None)})
+    return inbox

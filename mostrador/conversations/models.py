@@ -107,6 +107,14 @@ class Conversation(models.Model):
             models.Index(fields=["customer", "created_at"], name="conv_customer_idx"),
             models.Index(fields=["updated_at", "id"], name="conv_updated_idx"),
             models.Index(fields=["created_at", "id"], name="conv_created_idx"),
+            # The inbox's other orders: oldest waiting first, and most urgent first.
+            models.Index(fields=["status", "waiting_since", "id"], name="conv_waiting_idx"),
+            models.Index(fields=["waiting_since", "id"], name="conv_waiting_all_idx",
+                         condition=Q(waiting_since__isnull=False)),
+            models.Index(fields=["status", "priority", "last_activity_at", "id"],
+                         name="conv_priority_idx"),
+            models.Index(fields=["priority", "last_activity_at", "id"],
+                         name="conv_priority_all_idx"),
         ]
 
     def __str__(self) -> str:
@@ -275,3 +283,6 @@ class Event(models.Model):
         if self.actor_customer_id:
             return str(self.actor_customer)
         return "system"
+
+
+from mostrador.conversations.models_inbox import ConversationRead, SavedView  # noqa: E402,F401

@@ -81,6 +81,14 @@ def move_conversation(source_id: int, target_id: int) -> None:
                        "WHERE conversation_id = %s", [target_id, source_id])
 
 
+def move_message(message_id: int, conversation_id: int) -> None:
+    """A message changed conversation (split off): its document follows it."""
+    key = "rowid" if connection.vendor == "sqlite" else "message_id"
+    with connection.cursor() as cursor:
+        cursor.execute(f"UPDATE search_messages SET conversation_id = %s WHERE {key} = %s",
+                       [conversation_id, message_id])
+
+
 def conversation_ids_sql(query: str) -> tuple[str, list[str]] | None:
     """SQL selecting the ids of conversations matching every term, for ``id IN (…)``.
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from django.core.mail.backends.base import BaseEmailBackend
+
 
 class MailTransportError(Exception):
     def __init__(self, reason: str, *, permanent: bool) -> None:
@@ -120,3 +122,25 @@ def _send_smtp(raw: bytes, relay: SmtpRelay, envelope_from: str, recipients: lis
 
 def _text(value: bytes | str) -> str:
     return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+class EmailBackend(BaseEmailBackend):
+    """Django's e-mail backend over this seam: mail the desk sends to its own staff (password
+    resets) goes the same way as replies: the relay, or the outbox folder."""
+
+    def send_messages(self, email_messages) -> int:
+        from django.conf import settings
+
+        sent = 0
+        for message in email_messages:
+            try:
+                send_mail_bytes(message.message().as_bytes(), envelope_from=message.from_email,
+                                recipients=message.recipients(),
+                                relay_url=settings.MOSTRADOR["SMTP_URL"],
+                                outbox_dir=settings.MOSTRADOR["OUTBOX_DIR"])
+            except MailTransportError:
+                if not self.fail_silently:
+                    raise
+                continue
+            sent += 1
+        return sent

@@ -1,6 +1,5 @@
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import redirect
 
 
 def healthz(request: HttpRequest) -> HttpResponse:
@@ -11,7 +10,3 @@ def healthz(request: HttpRequest) -> HttpResponse:
     except Exception as exc:
         return JsonResponse({"status": "error", "database": str(exc)}, status=503)
     return JsonResponse({"status": "ok"})
-
-
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("/admin/")

@@ -1,0 +1,437 @@
+"""Reading a conversation for the agent's page: the thread (messages, notes, attachments and
+timeline events merged in time order) and what the properties panel offers.
+
+Everything is fetched in a fixed number of queries whatever the length of the thread: one
+for the messages (authors joined), one for their attachments, one for the events (actors
+joined), and one each for the agents, teams, tags, identities and follow-ups. Names that
+events refer to by id (assignees, teams) are looked up in the agent and team lists the panel
+needs anyway.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.dateformat import DateFormat
+from django.utils.formats import get_format
+from django.utils.html import escape, format_html, format_html_join, urlize
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from mostrador.accounts.models import Agent, Team
+from mostrador.channels.registry import all_adapters
+from mostrador.conversations import events
+from mostrador.conversations.actions import mention_handle
+from mostrador.conversations.models import Attachment, Conversation, Event, Message
+from mostrador.customers.models import Customer, Identity
+
+# Messages shown at once; older ones load on demand ("Show earlier messages").
+THREAD_LIMIT = 250
+# Shown in the browser; PDFs open in a new tab, anything else downloads.
+IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
+PDF_TYPE = "application/pdf"
+# Events the thread already shows as messages (or on them): no separate line.
+SHOWN_AS_MESSAGES = (events.MESSAGE_RECEIVED, events.MESSAGE_AUTOMATIC, events.MESSAGE_SENT,
+                     events.NOTE_ADDED, events.NOTE_MENTIONED)
+_MENTION_RE = re.compile(r"(?<![\w@])@(\w+(?:[.\-]\w+)*)")
+# Only text that may hold a link or an address goes through urlize (slow on long text).
+_LINKABLE_RE = re.compile(r"://|www\.|@")
+# A sandboxed frame runs no script; this policy also keeps remote images (tracking pixels) and
+# fonts out, and links open outside the frame.
+_FRAME_HEAD = ('<!doctype html><meta charset="utf-8">'
+               '<meta http-equiv="Content-Security-Policy" content="default-src \'none\'; '
+               'img-src data:; style-src \'unsafe-inline\'">'
+               '<base target="_blank"><style>body{font-family:system-ui,sans-serif;'
+               'font-size:14px;margin:.5rem;color:#1c2430}img{max-width:100%;height:auto}'
+               '</style>')
+
+
+@dataclasses.dataclass
+class Directory:
+    """Agents and teams by id: for the panel's choices and for naming people in events."""
+
+    agents: list[Agent]
+    teams: list[Team]
+
+    def __post_init__(self) -> None:
+        self.agent_names = {a.user_id: a.display_name for a in self.agents}
+        self.team_names = {t.pk: t.name for t in self.teams}
+
+    @property
+    def assignable(self) -> list[Agent]:
+        return [a for a in self.agents if a.user.is_active]
+
+    def mention_choices(self) -> list[dict[str, str]]:
+        return [{"handle": mention_handle(a.user), "name": a.display_name}
+                for a in self.assignable]
+
+    def agent_name(self, user_id: int | None) -> str:
+        if user_id is None:
+            return ""
+        return self.agent_names.get(user_id) or _("agent %(id)s") % {"id": user_id}
+
+    def team_name(self, team_id: int | None) -> str:
+        if team_id is None:
+            return ""
+        return self.team_names.get(team_id) or _("team %(id)s") % {"id": team_id}
+
+
+def directory() -> Directory:
+    agents = list(Agent.objects.select_related("user").order_by("display_name", "user_id"))
+    teams = list(Team.objects.order_by("name"))
+    return Directory(agents, teams)
+
+
+@dataclasses.dataclass(frozen=True)
+class Moment:
+    """A time as the page shows it: in the agent's zone, and machine-readable."""
+
+    iso: str
+    text: str
+
+
+def moment(value: dt.datetime) -> Moment:
+    local = timezone.localtime(value)
+    return Moment(local.isoformat(), DateFormat(local).format(get_format("SHORT_DATETIME_FORMAT")))
+
+
+@dataclasses.dataclass
+class FileView:
+    attachment: Attachment
+    url: str
+    is_image: bool
+    is_pdf: bool
+
+
+@dataclasses.dataclass
+class MessageView:
+    message: Message
+    author: str
+    body: SafeString
+    # The folded part: shown behind "Show original".
+    original_text: str
+    original_html: str
+    files: list[FileView]
+    skipped: list[dict[str, Any]]
+    mentions: list[str]
+    when: Moment
+    kind_label: str = ""
+    recipients: str = ""
+    split_url: str = ""
+    retry_url: str = ""
+    error: str = ""
+    kind: str = "message"
+
+    @property
+    def at(self) -> dt.datetime:
+        return self.message.created_at
+
+    @property
+    def sort_key(self) -> tuple[dt.datetime, int, int]:
+        return (self.message.created_at, 1, self.message.pk)
+
+
+@dataclasses.dataclass
+class EventView:
+    event: Event
+    actor: str
+    text: SafeString
+    when: Moment
+    failure: bool = False
+    kind: str = "event"
+
+    @property
+    def at(self) -> dt.datetime:
+        return self.event.at
+
+    @property
+    def sort_key(self) -> tuple[dt.datetime, int, int]:
+        # An event written with a message (reopened by it) comes before it.
+        return (self.event.at, 0, self.event.pk)
+
+
+@dataclasses.dataclass
+class Thread:
+    entries: list[MessageView | EventView]
+    earlier_before: int | None  # id of the oldest message shown, when older ones exist
+    last_customer_channel: str
+
+
+def load_thread(conversation: Conversation, names: Directory, *,
+                before: Message | None = None, limit: int | None = None) -> Thread:
+    """The newest ``limit`` messages (or those older than ``before``) with the events of the
+    same stretch of time, in time order."""
+    limit = limit or THREAD_LIMIT
+    # Authors and actors are named from the agent list and the conversation's customer, not
+    # joined per row: a long thread would otherwise build four model instances per line.
+    messages_qs = conversation.messages.all()
+    if before is not None:
+        messages_qs = messages_qs.filter(
+            Q(created_at__lt=before.created_at)
+            | Q(created_at=before.created_at, pk__lt=before.pk))
+    rows = list(messages_qs.order_by("-created_at", "-id")[:limit + 1])
+    earlier = len(rows) > limit
+    rows = rows[:limit]
+    rows.reverse()
+
+    events_qs = (conversation.events.exclude(kind__in=SHOWN_AS_MESSAGES)
+                 # A queued reply is its message; only a retry gets a line of its own.
+                 .exclude(kind=events.REPLY_QUEUED, after__retry__isnull=True))
+    if earlier and rows:
+        events_qs = events_qs.filter(at__gte=rows[0].created_at)
+    if before is not None:
+        events_qs = events_qs.filter(at__lt=before.created_at)
+    event_rows = list(events_qs.order_by("at", "id"))
+
+    # Built once, not reversed per message: these lists run to hundreds of links.
+    base = reverse("web:conversation", args=[conversation.pk])
+    files_base = reverse("web:attachment", args=[0])[:-2]
+    # Grouped here rather than with prefetch_related, which builds a queryset per message.
+    files: dict[int, list[Attachment]] = {}
+    for attachment in Attachment.objects.filter(message_id__in=[m.pk for m in rows]):
+        files.setdefault(attachment.message_id, []).append(attachment)
+    people = People.for_thread(conversation, names, rows, event_rows)
+    entries: list[MessageView | EventView] = [
+        message_view(m, base, files_base, people, files.get(m.pk, ())) for m in rows]
+    for event in event_rows:
+        view = event_view(event, names, people)
+        if view is not None:
+            entries.append(view)
+    entries.sort(key=lambda e: e.sort_key)
+    last_inbound = next((m.channel_kind for m in reversed(rows)
+                         if m.direction == Message.Direction.INBOUND and not m.automatic), None)
+    return Thread(entries, rows[0].pk if earlier and rows else None,
+                  last_inbound or conversation.channel_kind)
+
+
+@dataclasses.dataclass
+class People:
+    """Names of the users and customers a stretch of the thread mentions."""
+
+    users: dict[int, str]
+    customers: dict[int, str]
+
+    @classmethod
+    def for_thread(cls, conversation: Conversation, names: Directory,
+                   messages: list[Message], timeline: list[Event]) -> People:
+        users = dict(names.agent_names)
+        customers = {conversation.customer_id: str(conversation.customer)}
+        user_ids = ({m.author_user_id for m in messages} | {e.actor_user_id for e in timeline})
+        user_ids -= {None, *users}
+        if user_ids:  # people without an agent profile (integrations, former staff)
+            for user in get_user_model().objects.filter(pk__in=user_ids):
+                users[user.pk] = user.get_full_name() or user.get_username()
+        customer_ids = ({m.author_customer_id for m in messages}
+                        | {e.actor_customer_id for e in timeline}) - {None, *customers}
+        if customer_ids:  # customers merged into this one
+            customers.update((c.pk, str(c)) for c in Customer.objects.filter(pk__in=customer_ids))
+        return cls(users, customers)
+
+    def user(self, user_id: int) -> str:
+        return self.users.get(user_id) or _("user %(id)s") % {"id": user_id}
+
+    def customer(self, customer_id: int) -> str:
+        return self.customers.get(customer_id) or _("customer %(id)s") % {"id": customer_id}
+
+
+def message_view(message: Message, base: str, files_base: str, people: People,
+                 attachments: Iterable[Attachment]) -> MessageView:
+    """``base`` is the conversation page's path, ``files_base`` the attachments' prefix."""
+    meta = message.meta or {}
+    if message.author_user_id:
+        author = people.user(message.author_user_id)
+    elif message.author_customer_id:
+        author = people.customer(message.author_customer_id)
+    elif message.author_kind == Message.AuthorKind.BOT:
+        author = _("Bot")
+    else:
+        author = _("System")
+    shown = (message.reply_text or message.text).strip()
+    original_text = message.text.strip()
+    if original_text == shown:
+        original_text = ""
+    mentions: list[str] = []
+    channel = channel_label(message.channel_kind)
+    if message.direction == Message.Direction.NOTE:
+        body = highlight_mentions(shown)
+        mentions = [str(m) for m in meta.get("mentions") or []]
+        kind_label = _("internal note")
+    else:
+        body = (urlize(shown, nofollow=True, autoescape=True) if _LINKABLE_RE.search(shown)
+                else escape(shown))
+        outbound = message.direction == Message.Direction.OUTBOUND
+        kind_label = (_("replied via %(channel)s") if outbound
+                      else _("wrote via %(channel)s")) % {"channel": channel}
+    files = [FileView(a, f"{files_base}{a.pk}/", a.content_type in IMAGE_TYPES,
+                      a.content_type == PDF_TYPE)
+             for a in sorted(attachments, key=lambda a: a.pk)]
+    return MessageView(message, author, body, original_text,
+                       _FRAME_HEAD + message.html if message.html else "",
+                       files, list(meta.get("skipped_attachments") or []), mentions,
+                       moment(message.created_at), kind_label=kind_label,
+                       recipients=", ".join(str(r) for r in meta.get("to") or []),
+                       split_url=f"{base}messages/{message.pk}/split/",
+                       retry_url=f"{base}messages/{message.pk}/retry/")
+
+
+def highlight_mentions(text: str) -> SafeString:
+    """The note's text, escaped, with ``@name`` tokens marked."""
+    parts, last = [], 0
+    for match in _MENTION_RE.finditer(text):
+        parts.append(escape(text[last:match.start()]))
+        parts.append(format_html('<span class="mention">{}</span>', match.group(0)))
+        last = match.end()
+    parts.append(escape(text[last:]))
+    return mark_safe("".join(parts))  # every piece escaped above
+
+
+def _link(number: Any) -> SafeString:
+    if not isinstance(number, int):
+        return format_html("#{}", number)
+    return format_html('<a href="{}">#{}</a>', reverse("web:conversation", args=[number]),
+                       number)
+
+
+def _status(value: Any) -> str:
+    try:
+        return str(Conversation.Status(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _priority(value: Any) -> str:
+    try:
+        return str(Conversation.Priority(value).label)
+    except ValueError:
+        return str(value)
+
+
+def _actor(event: Event, people: People) -> str:
+    if event.actor_user_id:
+        return people.user(event.actor_user_id)
+    if event.actor_customer_id:
+        return people.customer(event.actor_customer_id)
+    return _("Mostrador")
+
+
+def _list(values: Iterable[Any]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def event_view(event: Event, names: Directory, people: People) -> EventView | None:
+    """One compact line for the event, or None when the thread shows it otherwise."""
+    kind, before, after = event.kind, event.before, event.after
+    after_dict = after if isinstance(after, dict) else {}
+    failure = False
+    if kind == events.STATUS_CHANGED:
+        text = format_html(_("changed the status from {before} to {after}"),
+                           before=_status(before), after=_status(after))
+    elif kind == events.PRIORITY_CHANGED:
+        text = format_html(_("changed the priority from {before} to {after}"),
+                           before=_priority(before), after=_priority(after))
+    elif kind == events.ASSIGNEE_CHANGED:
+        if after is None:
+            text = format_html(_("unassigned the conversation (was {before})"),
+                               before=names.agent_name(before))
+        else:
+            text = format_html(_("assigned the conversation to {name}"),
+                               name=names.agent_name(after))
+    elif kind == events.TEAM_CHANGED:
+        if after is None:
+            text = format_html(_("removed the team {before}"), before=names.team_name(before))
+        else:
+            text = format_html(_("moved the conversation to team {team}"),
+                               team=names.team_name(after))
+    elif kind == events.TAGS_CHANGED:
+        old, new = set(before or []), set(after or [])
+        pieces = []
+        if new - old:
+            pieces.append(format_html(_("added tags {tags}"), tags=_list(sorted(new - old))))
+        if old - new:
+            pieces.append(format_html(_("removed tags {tags}"), tags=_list(sorted(old - new))))
+        if not pieces:
+            return None
+        text = format_html_join("; ", "{}", ((p,) for p in pieces))
+    elif kind == events.SUBJECT_CHANGED:
+        text = format_html(_("changed the subject to “{subject}”"), subject=after or "")
+    elif kind == events.FIELDS_CHANGED:
+        changes = []
+        for key, value in sorted(after_dict.items()):
+            if value is None:
+                changes.append(format_html(_("{key} removed"), key=key))
+            else:
+                changes.append(format_html("{} = {}", key, value))
+        text = format_html(_("changed custom fields: {changes}"),
+                           changes=format_html_join(", ", "{}", ((c,) for c in changes)))
+    elif kind == events.CONVERSATION_CREATED:
+        if after_dict.get("split_from"):
+            text = format_html(_("split this conversation off from {number}"),
+                               number=_link(after_dict["split_from"]))
+        elif after_dict.get("follow_up_of"):
+            text = format_html(_("opened this conversation as a follow-up of {number}"),
+                               number=_link(after_dict["follow_up_of"]))
+        else:
+            text = format_html(_("opened the conversation via {channel}"),
+                               channel=channel_label(after_dict.get("channel") or ""))
+    elif kind == events.FOLLOW_UP_OPENED:
+        text = format_html(_("wrote again after the conversation closed: follow-up {number}"),
+                           number=_link(after_dict.get("conversation")))
+    elif kind == events.SPLIT:
+        text = format_html(_("split a message off into {number}"),
+                           number=_link(after_dict.get("conversation")))
+    elif kind == events.MERGED:
+        count = after_dict.get("messages") or 0
+        text = format_html(ngettext("merged {number} into this conversation ({count} message)",
+                                    "merged {number} into this conversation ({count} messages)",
+                                    count), number=_link(after_dict.get("from")), count=count)
+    elif kind == events.MERGED_INTO:
+        text = format_html(_("merged this conversation into {number}"),
+                           number=_link(after_dict.get("into")))
+    elif kind == events.CUSTOMER_CHANGED:
+        text = escape(_("moved the conversation to another customer (customers merged)"))
+    elif kind == events.REPLY_QUEUED:
+        if not after_dict.get("retry"):
+            return None
+        text = escape(_("sent a failed reply again"))
+    elif kind == events.MESSAGE_FAILED:
+        failure = True
+        text = format_html(_("Delivery of a reply failed: {reason}"),
+                           reason=after_dict.get("reason") or "")
+    elif kind == events.MESSAGE_BOUNCED:
+        failure = True
+        text = format_html(_("A reply bounced: {reason}"), reason=after_dict.get("reason") or "")
+    else:
+        # Kinds written by other parts of the desk (routing, SLA…): named as they are.
+        text = format_html("{}", kind)
+    return EventView(event, _actor(event, people), text, moment(event.at), failure)
+
+
+_CHANNEL_LABELS = dict(Identity.Kind.choices)
+
+
+def channel_label(kind: str) -> str:
+    return str(_CHANNEL_LABELS.get(kind, kind or _("unknown channel")))
+
+
+def reply_channels(conversation: Conversation, default: str) -> list[tuple[str, str]]:
+    """Channels a reply can go out on: those the customer has an identity on that the desk
+    can send through, plus the one the customer used last."""
+    sendable = {adapter.kind for adapter in all_adapters()}
+    kinds = set(conversation.customer.identities.values_list("kind", flat=True)) & sendable
+    kinds.add(default)
+    ordered = [default, *sorted(kinds - {default})]
+    return [(kind, channel_label(kind)) for kind in ordered]
+
+
+def follow_up_numbers(conversation: Conversation) -> list[int]:
+    return list(Conversation.objects.filter(follow_up_of=conversation)
+                .order_by("pk").values_list("pk", flat=True)[:20])

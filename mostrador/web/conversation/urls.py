@@ -1,0 +1,20 @@
+from django.urls import path
+
+from mostrador.web.conversation import views
+
+urlpatterns = [
+    path("<int:pk>/", views.conversation_page, name="conversation"),
+    path("<int:pk>/timeline/", views.timeline_chunk, name="conversation_timeline"),
+    path("<int:pk>/reply/", views.reply, name="conversation_reply"),
+    path("<int:pk>/note/", views.note, name="conversation_note"),
+    path("<int:pk>/set/<str:field>/", views.set_property, name="conversation_set"),
+    path("<int:pk>/tags/", views.tags, name="conversation_tags"),
+    path("<int:pk>/fields/", views.custom_fields, name="conversation_fields"),
+    path("<int:pk>/merge/", views.merge, name="conversation_merge"),
+    path("<int:pk>/messages/<int:message_id>/split/", views.split, name="conversation_split"),
+    path("<int:pk>/messages/<int:message_id>/retry/", views.retry, name="conversation_retry"),
+    path("<int:pk>/next/", views.neighbour, {"direction": "next"}, name="conversation_next"),
+    path("<int:pk>/previous/", views.neighbour, {"direction": "previous"},
+         name="conversation_previous"),
+    path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
+]
