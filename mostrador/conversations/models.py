@@ -107,6 +107,11 @@ class Conversation(models.Model):
             models.Index(fields=["customer", "created_at"], name="conv_customer_idx"),
             models.Index(fields=["updated_at", "id"], name="conv_updated_idx"),
             models.Index(fields=["created_at", "id"], name="conv_created_idx"),
+            # The same filters without a status (a team's or an inbox's whole list).
+            models.Index(fields=["team", "last_activity_at", "id"], name="conv_team_all_idx"),
+            models.Index(fields=["inbox", "last_activity_at", "id"], name="conv_inbox_all_idx"),
+            models.Index(fields=["assignee", "last_activity_at", "id"],
+                         name="conv_assignee_all_idx"),
             # The inbox's other orders: oldest waiting first, and most urgent first.
             models.Index(fields=["status", "waiting_since", "id"], name="conv_waiting_idx"),
             models.Index(fields=["waiting_since", "id"], name="conv_waiting_all_idx",
