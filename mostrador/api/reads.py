@@ -7,8 +7,6 @@ NotFound. Nothing here writes.
 
 from __future__ import annotations
 
-import base64
-import binascii
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
@@ -22,27 +20,13 @@ from mostrador.core.errors import NotFound, PermissionDenied, ValidationFailed
 from mostrador.customers.models import Organisation
 from mostrador.customers.queries import (  # noqa: F401 - re-exported for the routers
     access_customer,
+    decode_id_cursor,
+    encode_id_cursor,
     list_customers,
     visible_customers,
 )
 
 # --- paging by id ---------------------------------------------------------------------------
-
-
-def encode_id_cursor(kind: str, pk: int) -> str:
-    return base64.urlsafe_b64encode(f"{kind}:{pk}".encode()).decode().rstrip("=")
-
-
-def decode_id_cursor(cursor: str, kind: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        cursor_kind, _sep, value = raw.partition(":")
-        if cursor_kind != kind:
-            raise ValueError
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed(_("The cursor is not valid for this list; start again without "
-                                 "it."), field="cursor") from None
 
 
 def page_by_id(queryset: QuerySet, kind: str, cursor: str | None, limit: int, *,
