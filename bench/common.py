@@ -464,3 +464,20 @@ def summarise_stacks(path: Path, top: int = 25) -> str:
                                       "huey/", "pydantic"))][:top]
     lines += [f"  {100 * n / total:5.1f}%  {frame}" for frame, n in layers]
     return "\n".join(lines)
+
+
+# Prepended to the code a bench runs in ``mostrador shell``: a signed-in session for a user,
+# without going through the login form, so a page bench times only the page.
+OPEN_SESSION = r"""
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+
+def open_session(user):
+    session = SessionStore()
+    session[SESSION_KEY] = str(user.pk)
+    session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    session.create()
+    return session.session_key
+"""

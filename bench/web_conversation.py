@@ -22,6 +22,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import (
+    OPEN_SESSION,
     Server,
     command_line,
     emit,
@@ -38,10 +39,8 @@ from bench.common import (
 
 TARGET_P95_MS = 120.0
 
-BUILD = r"""
+BUILD = OPEN_SESSION + r"""
 import json, time
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from mostrador.accounts.actions import do_create_staff_user
 from mostrador.channels.base import InboundAttachment, InboundMessage
 from mostrador.conversations import actions
@@ -87,12 +86,8 @@ for n in range(1, MESSAGES):
         actions.do_change_priority(conversation, 1 + (n // 25) % 4, acting_user=ana)
         actions.do_add_tags(conversation, [f"lote-{n}"], acting_user=ana)
         actions.do_change_status(conversation, "pending", acting_user=ana)
-session = SessionStore()
-session[SESSION_KEY] = str(ana.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-session[HASH_SESSION_KEY] = ana.get_session_auth_hash()
-session.create()
-print("BUILD " + json.dumps({"conversation": conversation.pk, "session": session.session_key,
+session_key = open_session(ana)
+print("BUILD " + json.dumps({"conversation": conversation.pk, "session": session_key,
                              "messages": conversation.messages.count(),
                              "events": conversation.events.count(),
                              "seconds": round(time.perf_counter() - started, 1)}))

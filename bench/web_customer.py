@@ -29,6 +29,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import (
+    OPEN_SESSION,
     Server,
     busy_processes,
     command_line,
@@ -46,10 +47,8 @@ from bench.common import (
 
 TARGET_P95_MS = 120.0
 
-BUILD = r"""
+BUILD = OPEN_SESSION + r"""
 import json, time
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.db import transaction
 from mostrador.accounts.actions import do_create_staff_user
 from mostrador.channels.base import InboundMessage
@@ -110,13 +109,9 @@ with transaction.atomic():
                        attributes={"plan": "business", "lifetime_value": 18400,
                                    "last_purchase": "2025-03-02"}, acting_user=ana)
 
-session = SessionStore()
-session[SESSION_KEY] = str(ana.pk)
-session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-session[HASH_SESSION_KEY] = ana.get_session_auth_hash()
-session.create()
+session_key = open_session(ana)
 print("BUILD " + json.dumps({
-    "customer": elena.pk, "newest": elena_ids[-1], "session": session.session_key,
+    "customer": elena.pk, "newest": elena_ids[-1], "session": session_key,
     "conversations": elena.conversations.count(),
     "messages": Message.objects.filter(conversation__customer=elena).count(),
     "all_conversations": Conversation.objects.count(), "all_messages": Message.objects.count(),
