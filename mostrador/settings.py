@@ -114,6 +114,7 @@ INSTALLED_APPS = [
     "mostrador.accounts",
     "mostrador.customers",
     "mostrador.conversations",
+    "mostrador.sla",
     "mostrador.channels.email",
     "mostrador.api",
     "mostrador.web",

@@ -50,6 +50,9 @@ class Team(models.Model):
     lead = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="led_teams")
     tier = models.PositiveSmallIntegerField(default=1)
+    # The team's working hours; wins over the inbox's calendar for its conversations' SLAs.
+    calendar = models.ForeignKey("sla.Calendar", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="teams")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:

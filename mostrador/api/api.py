@@ -11,7 +11,7 @@ from ninja.security import HttpBearer
 
 from mostrador.accounts.actions import user_for_token
 from mostrador.api import errors
-from mostrador.api.routers import conversations, customers, inboxes, me, messages, raw_inbound
+from mostrador.api.routers import conversations, customers, inboxes, me, messages, raw_inbound, sla
 
 
 class BearerToken(HttpBearer):
@@ -65,5 +65,5 @@ api = MostradorAPI(
                 "`{\"items\": […], \"next_cursor\": …}`.",
 )
 errors.install(api)
-for module in (me, customers, inboxes, conversations, messages, raw_inbound):
+for module in (me, customers, inboxes, conversations, messages, raw_inbound, sla):
     api.add_router("", module.router)

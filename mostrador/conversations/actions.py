@@ -51,7 +51,7 @@ Status = Conversation.Status
 # --- the timeline ---------------------------------------------------------------------------
 
 
-def _event(conversation: Conversation | int, kind: str, *, at: dt.datetime, user=None,
+def record_event(conversation: Conversation | int, kind: str, *, at: dt.datetime, user=None,
            customer: Customer | None = None, message: Message | None = None,
            before: Any = None, after: Any = None) -> Event:
     conversation_id = conversation if isinstance(conversation, int) else conversation.pk
@@ -62,6 +62,9 @@ def _event(conversation: Conversation | int, kind: str, *, at: dt.datetime, user
     publish_on_commit(kind, {"conversation_id": conversation_id, "event_id": event.pk,
                              "message_id": message.pk if message else None})
     return event
+
+
+_event = record_event
 
 
 # --- inboxes -------------------------------------------------------------------------------
@@ -411,6 +414,60 @@ def do_set_team(conversation: Conversation, team, *, acting_user) -> Conversatio
     _event(locked, events.TEAM_CHANGED, at=now, user=acting_user, before=before,
            after=team.pk if team else None)
     return locked
+
+
+@transaction.atomic
+def do_set_tier(conversation: Conversation, tier: int, *, acting_user) -> Conversation:
+    """Move the conversation to support tier ``tier`` (1 = first contact, 2, 3 = experts)."""
+    if tier not in (1, 2, 3):
+        raise ValidationFailed(_("The tier must be 1, 2 or 3."), field="tier")
+    locked = _lock(conversation)
+    if locked.tier == tier:
+        return locked
+    before, now = locked.tier, timezone.now()
+    locked.tier, locked.updated_at = tier, now
+    locked.save(update_fields=["tier", "updated_at"])
+    _event(locked, events.TIER_CHANGED, at=now, user=acting_user, before=before, after=tier)
+    return locked
+
+
+@transaction.atomic
+def do_send_automatic_reply(conversation: Conversation, text: str, *, reason: str,
+                            author_kind: str = Message.AuthorKind.SYSTEM) -> Message | None:
+    """Queue a machine-written answer (an after-hours notice, a bot's answer) to the customer.
+
+    It does not count as the desk's response: the first-response time and the customer's
+    waiting time stay as they were. Returns None, sending nothing, when the customer's last
+    message was itself automatic or asked not to be auto-answered (RFC 3834), or when the
+    conversation has no channel to answer on.
+    """
+    conversation = _lock(conversation)
+    last_inbound = (conversation.messages.filter(direction=Message.Direction.INBOUND)
+                    .order_by("-created_at", "-id").first())
+    if last_inbound is None or last_inbound.automatic or last_inbound.meta.get("noise") or \
+            last_inbound.meta.get("suppress_autoreply"):
+        return None
+    channel_kind = last_inbound.channel_kind
+    try:
+        recipient = _reply_target(conversation, channel_kind)
+    except ValidationFailed:
+        return None
+    now = timezone.now()
+    message = Message.objects.create(
+        conversation=conversation, inbox=conversation.inbox,
+        direction=Message.Direction.OUTBOUND, author_kind=author_kind,
+        channel_kind=channel_kind, subject=conversation.subject, text=text, reply_text=text,
+        delivery_status=Message.Delivery.QUEUED, automatic=True,
+        meta={"to": [recipient], "automatic": reason}, created_at=now,
+    )
+    Conversation.objects.filter(pk=conversation.pk).update(
+        message_count=F("message_count") + 1, updated_at=now)
+    _event(conversation, events.REPLY_QUEUED, at=now, message=message,
+           after={"channel": channel_kind, "to": recipient, "automatic": reason})
+    from mostrador.conversations.tasks import deliver_message
+
+    enqueue_on_commit(deliver_message, message.pk)
+    return message
 
 
 @transaction.atomic

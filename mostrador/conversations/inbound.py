@@ -496,6 +496,8 @@ def _message(conversation: Conversation, inbox: Inbox, inbound: InboundMessage,
         meta["skipped_attachments"] = [dataclasses.asdict(s) for s in inbound.skipped_attachments]
     if inbound.noise:
         meta["noise"] = inbound.noise
+    if inbound.extra.get("suppress_autoreply"):
+        meta["suppress_autoreply"] = True
     if inbound.sent_at:
         meta["sent_at"] = inbound.sent_at.isoformat()
     if thread_note:

@@ -19,6 +19,9 @@ class Inbox(models.Model):
     config = models.JSONField(default=dict, blank=True)
     default_team = models.ForeignKey("accounts.Team", null=True, blank=True,
                                      on_delete=models.SET_NULL, related_name="+")
+    # Opening hours of this channel; a team's calendar wins over it (see sla.policies).
+    calendar = models.ForeignKey("sla.Calendar", null=True, blank=True,
+                                 on_delete=models.SET_NULL, related_name="inboxes")
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -87,6 +90,10 @@ class Conversation(models.Model):
     first_response_due = models.DateTimeField(null=True, blank=True, db_index=True)
     next_response_due = models.DateTimeField(null=True, blank=True, db_index=True)
     resolution_due = models.DateTimeField(null=True, blank=True, db_index=True)
+    # The nearest due time of any running SLA target (legal deadlines included) and the
+    # conversation's SLA health: on_track, at_risk, breached, paused, met or "" (none).
+    sla_due_at = models.DateTimeField(null=True, blank=True)
+    sla_status = models.CharField(max_length=12, blank=True, default="")
 
     follow_up_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="follow_ups")
@@ -120,6 +127,10 @@ class Conversation(models.Model):
                          name="conv_priority_idx"),
             models.Index(fields=["priority", "last_activity_at", "id"],
                          name="conv_priority_all_idx"),
+            # Least time left first.
+            models.Index(fields=["status", "sla_due_at", "id"], name="conv_sla_idx"),
+            models.Index(fields=["sla_due_at", "id"], name="conv_sla_all_idx",
+                         condition=Q(sla_due_at__isnull=False)),
         ]
 
     def __str__(self) -> str:

@@ -56,7 +56,7 @@ from mostrador.channels.base import InboundMessage
 from mostrador.channels.registry import get_adapter
 from mostrador.conversations import actions
 from mostrador.conversations.models import Conversation, Event, Inbox, Message
-from mostrador.core import tasks
+from mostrador.core import publish, tasks
 from mostrador.core.demo_text import (
     ASK_DETAILS,
     CITIES,
@@ -179,8 +179,15 @@ def seed_demo_desk(*, conversations: int = 2500, customers: int = 300, seed: int
         return DemoSummary(created=False)
     started = time.perf_counter()
     seeder = _Seeder(random.Random(seed), now or timezone.now(), progress)
-    with tasks.run_inline(), transaction.atomic():
+    with tasks.run_inline(), publish.muted(), transaction.atomic():
         seeder.run(conversations=conversations, customers=max(2, customers))
+    # The history above is written with listeners muted (SLA clocks would run in real time
+    # while the seeder plays the past); creating the policies afterwards plans the SLA state
+    # of the open conversations over the backdated rows (the re-computation runs in-line).
+    from mostrador.sla.demo import seed_demo_sla
+
+    with tasks.run_inline(), transaction.atomic():
+        seed_demo_sla(acting_user=seeder.users["diego"])
     return DemoSummary(
         created=True, conversations=conversations,
         messages=Message.objects.filter(conversation__inbox__in=seeder.inboxes.values()).count(),

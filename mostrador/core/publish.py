@@ -8,9 +8,11 @@ failing listener is logged and does not affect the writer or the other listeners
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from django.db import transaction
@@ -18,6 +20,7 @@ from django.db import transaction
 logger = logging.getLogger(__name__)
 Listener = Callable[[str, dict[str, Any]], None]
 _listeners: dict[str, list[Listener]] = defaultdict(list)
+_muted = threading.local()
 
 
 def subscribe(kind: str, listener: Listener) -> None:
@@ -30,7 +33,20 @@ def unsubscribe(kind: str, listener: Listener) -> None:
         _listeners[kind].remove(listener)
 
 
+@contextlib.contextmanager
+def muted() -> Iterator[None]:
+    """Publish nothing from this thread meanwhile: for bulk writers (the demo seeder) that
+    bring derived state up to date themselves afterwards."""
+    _muted.on = True
+    try:
+        yield
+    finally:
+        _muted.on = False
+
+
 def publish_on_commit(kind: str, payload: dict[str, Any]) -> None:
+    if getattr(_muted, "on", False):
+        return
     listeners = [*_listeners.get(kind, ()), *_listeners.get("*", ())]
     if not listeners:
         return

@@ -115,6 +115,10 @@ class EmailAdapter(ChannelAdapter):
             mime["In-Reply-To"] = thread[-1]
             mime["References"] = " ".join(thread[-20:])
         mime["X-Mostrador-Conversation"] = str(conversation.number)
+        if message.author_kind in ("bot", "system"):
+            # RFC 3834: machines answering machines must be able to tell, and stay quiet.
+            mime["Auto-Submitted"] = "auto-replied"
+            mime["X-Auto-Response-Suppress"] = "All"
         mime.set_content(message.text)
         if message.html:
             mime.add_alternative(message.html, subtype="html")
