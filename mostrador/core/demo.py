@@ -184,10 +184,11 @@ def seed_demo_desk(*, conversations: int = 2500, customers: int = 300, seed: int
     # The history above is written with listeners muted (SLA clocks would run in real time
     # while the seeder plays the past); creating the policies afterwards plans the SLA state
     # of the open conversations over the backdated rows (the re-computation runs in-line).
-    from mostrador.sla.demo import seed_demo_sla
+    from mostrador.sla.demo import seed_demo_sla, settle_history
 
     with tasks.run_inline(), transaction.atomic():
         seed_demo_sla(acting_user=seeder.users["diego"])
+    settle_history()
     return DemoSummary(
         created=True, conversations=conversations,
         messages=Message.objects.filter(conversation__inbox__in=seeder.inboxes.values()).count(),

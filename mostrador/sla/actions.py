@@ -73,9 +73,10 @@ def snapshot_from_values(row: dict[str, Any]) -> Snapshot:
     )
 
 
-def _planner(now: dt.datetime, book: calendars.CalendarBook | None = None) -> Planner:
-    book = book or calendars.CalendarBook()
-    return Planner(load_rules(), lambda cid, business: book.get(cid, business_hours=business),
+def _planner(now: dt.datetime, rules: list[PolicyRule] | None = None) -> Planner:
+    book = calendars.CalendarBook()
+    return Planner(load_rules() if rules is None else rules,
+                   lambda cid, business: book.get(cid, business_hours=business),
                    default_calendar_id(), now)
 
 
@@ -97,51 +98,7 @@ def _event_payloads(changes, policy_names: dict[int, str]) -> dict[str, dict[str
     return grouped
 
 
-# --- one conversation -----------------------------------------------------------------------
-
-
-@transaction.atomic
-def do_sync_sla(conversation_id: int, *, now: dt.datetime | None = None) -> list[Target]:
-    """Bring the conversation's SLA targets in line with its present state (safe to repeat).
-
-    Locks the conversation row (``select_for_update``) so that a sweep or a bulk
-    re-computation never interleaves with it.
-    """
-    now = now or timezone.now()
-    row = (Conversation.objects.select_for_update(of=("self",)).filter(pk=conversation_id)
-           .values(*SNAPSHOT_VALUES, *SUMMARY_FIELDS).first())
-    if row is None:
-        return []
-    existing = {t.kind: t for t in Target.objects.filter(conversation_id=conversation_id)}
-    planner = _planner(now)
-    plan = planner.plan(snapshot_from_values(row), existing)
-    _save_plan([plan.created], [plan.changed])
-    names = {rule.id: rule.name for rule in planner.rules}
-    for kind, payload in _event_payloads(plan.changes, names).items():
-        conversation_actions.record_event(conversation_id, kind, at=now, after=payload)
-    _write_summary(conversation_id, row, plan.targets.values(), now)
-    return list(plan.targets.values())
-
-
-def _save_plan(created: Iterable[list[Target]], changed: Iterable[list[Target]]) -> None:
-    new = [target for batch in created for target in batch]
-    if new:
-        Target.objects.bulk_create(new)
-    updated = [target for batch in changed for target in batch]
-    if updated:
-        Target.objects.bulk_update(updated, TARGET_FIELDS)
-
-
-def _write_summary(conversation_id: int, row: dict[str, Any], targets: Iterable[Target],
-                   now: dt.datetime) -> bool:
-    values = summary(targets, now)
-    if all(row.get(field) == values[field] for field in SUMMARY_FIELDS):
-        return False
-    Conversation.objects.filter(pk=conversation_id).update(**values)
-    return True
-
-
-# --- every open conversation at once --------------------------------------------------------
+# --- one conversation, a batch of them, every open one ------------------------------------
 
 
 @dataclasses.dataclass
@@ -150,6 +107,31 @@ class RecomputeResult:
     changed: int = 0
     created: int = 0
     seconds: float = 0.0
+
+
+def do_sync_sla(conversation_id: int, *, now: dt.datetime | None = None) -> list[Target]:
+    """Bring the conversation's SLA targets in line with its present state (safe to repeat)."""
+    sync_many([conversation_id], now=now)
+    return list(Target.objects.filter(conversation_id=conversation_id))
+
+
+def sync_many(conversation_ids: list[int], *, now: dt.datetime | None = None) -> RecomputeResult:
+    """``do_sync_sla`` for many conversations in one transaction, with their rows locked
+    (``select_for_update``) so that a sweep or a re-computation never interleaves."""
+    now = now or timezone.now()
+    result = RecomputeResult()
+    rules = load_rules()
+    with transaction.atomic():
+        if not rules and not Target.objects.filter(
+                conversation_id__in=conversation_ids,
+                state__in=(Target.State.ACTIVE, Target.State.PAUSED)).exists():
+            return result  # no policy, nothing running: the common case of a desk without SLAs
+        rows = list(Conversation.objects.select_for_update(of=("self",))
+                    .filter(id__in=conversation_ids).order_by("id")
+                    .values(*SNAPSHOT_VALUES, *SUMMARY_FIELDS))
+        planner = _planner(now, rules=rules)
+        _plan_rows(planner, rows, now, result, reschedule=False)
+    return result
 
 
 def recompute_open(*, now: dt.datetime | None = None, batch_size: int = 2000,
@@ -164,9 +146,7 @@ def recompute_open(*, now: dt.datetime | None = None, batch_size: int = 2000,
 
     started = time.perf_counter()
     now = now or timezone.now()
-    book = calendars.CalendarBook()
-    planner = _planner(now, book)
-    names = {rule.id: rule.name for rule in planner.rules}
+    planner = _planner(now)
     result = RecomputeResult()
     last_id = 0
     while True:
@@ -177,36 +157,43 @@ def recompute_open(*, now: dt.datetime | None = None, batch_size: int = 2000,
             if not rows:
                 break
             last_id = rows[-1]["id"]
-            result.conversations += len(rows)
-            by_conversation: dict[int, dict[str, Target]] = defaultdict(dict)
-            for target in Target.objects.filter(conversation_id__in=[r["id"] for r in rows]):
-                by_conversation[target.conversation_id][target.kind] = target
-            created, changed, new_events, summaries = [], [], [], []
-            for row in rows:
-                existing = by_conversation.get(row["id"], {})
-                plan = planner.plan(snapshot_from_values(row), existing)
-                if reschedule:
-                    _reschedule(planner, plan, existing)
-                created.extend(plan.created)
-                changed.extend(plan.changed)
-                for kind, payload in _event_payloads(plan.changes, names).items():
-                    new_events.append(Event(conversation_id=row["id"], kind=kind, after=payload,
-                                            at=now))
-                values = summary(plan.targets.values(), now)
-                if any(row.get(field) != values[field] for field in SUMMARY_FIELDS):
-                    summaries.append(Conversation(pk=row["id"], **values))
-            if created:
-                Target.objects.bulk_create(created, batch_size=500)
-            if changed:
-                Target.objects.bulk_update(changed, TARGET_FIELDS, batch_size=500)
-            if new_events:
-                Event.objects.bulk_create(new_events, batch_size=500)
-            if summaries:
-                Conversation.objects.bulk_update(summaries, SUMMARY_FIELDS, batch_size=500)
-            result.created += len(created)
-            result.changed += len(summaries)
+            _plan_rows(planner, rows, now, result, reschedule=reschedule)
     result.seconds = time.perf_counter() - started
     return result
+
+
+def _plan_rows(planner: Planner, rows: list[dict[str, Any]], now: dt.datetime,
+               result: RecomputeResult, *, reschedule: bool) -> None:
+    """Plan ``rows`` (conversation values) and write what changed in bulk: targets, timeline
+    events and the conversations' SLA summary columns."""
+    names = {rule.id: rule.name for rule in planner.rules}
+    result.conversations += len(rows)
+    by_conversation: dict[int, dict[str, Target]] = defaultdict(dict)
+    for target in Target.objects.filter(conversation_id__in=[r["id"] for r in rows]):
+        by_conversation[target.conversation_id][target.kind] = target
+    created, changed, new_events, summaries = [], [], [], []
+    for row in rows:
+        existing = by_conversation.get(row["id"], {})
+        plan = planner.plan(snapshot_from_values(row), existing)
+        if reschedule:
+            _reschedule(planner, plan, existing)
+        created.extend(plan.created)
+        changed.extend(plan.changed)
+        for kind, payload in _event_payloads(plan.changes, names).items():
+            new_events.append(Event(conversation_id=row["id"], kind=kind, after=payload, at=now))
+        values = summary(plan.targets.values(), now)
+        if any(row.get(field) != values[field] for field in SUMMARY_FIELDS):
+            summaries.append(Conversation(pk=row["id"], **values))
+    if created:
+        Target.objects.bulk_create(created, batch_size=500)
+    if changed:
+        Target.objects.bulk_update(changed, TARGET_FIELDS, batch_size=500)
+    if new_events:
+        Event.objects.bulk_create(new_events, batch_size=500)
+    if summaries:
+        Conversation.objects.bulk_update(summaries, SUMMARY_FIELDS, batch_size=500)
+    result.created += len(created)
+    result.changed += len(summaries)
 
 
 def _reschedule(planner: Planner, plan, existing: dict[str, Target]) -> None:
@@ -351,9 +338,11 @@ def _escalate(conversation: Conversation, policy: Policy, now: dt.datetime) -> N
 
 def _refresh_summary(conversation_id: int, now: dt.datetime) -> None:
     row = Conversation.objects.filter(pk=conversation_id).values(*SUMMARY_FIELDS).first()
-    if row is not None:
-        _write_summary(conversation_id, row, Target.objects.filter(
-            conversation_id=conversation_id), now)
+    if row is None:
+        return
+    values = summary(Target.objects.filter(conversation_id=conversation_id), now)
+    if any(row[field] != values[field] for field in SUMMARY_FIELDS):
+        Conversation.objects.filter(pk=conversation_id).update(**values)
 
 
 def _notify(user_ids: list[int], conversation_id: int, target_id: int, what: str) -> None:

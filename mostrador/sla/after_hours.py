@@ -25,13 +25,6 @@ from mostrador.sla.models import Calendar
 QUIET_HOURS = 12
 
 
-def channel_calendar(conversation: Conversation) -> Calendar | None:
-    """The hours of the channel the customer wrote to: the inbox's, else the desk default."""
-    if conversation.inbox.calendar_id:
-        return conversation.inbox.calendar
-    return Calendar.objects.filter(is_default=True).first()
-
-
 def notice_text(opens: dt.datetime, zone: str, language: str, number: int) -> str:
     with translation.override(language):
         local = opens.astimezone(ZoneInfo(zone))
@@ -54,19 +47,31 @@ def customer_language(conversation: Conversation) -> str:
     return settings.LANGUAGE_CODE
 
 
+def reply_after_hours_many(conversation_ids: list[int], *,
+                           now: dt.datetime | None = None) -> int:
+    """The after-hours notice for each of these conversations whose channel is closed now."""
+    now = now or timezone.now()
+    default = Calendar.objects.filter(is_default=True).first()
+    conversations = (Conversation.objects.select_related("inbox__calendar", "customer")
+                     .filter(pk__in=conversation_ids, status__in=Conversation.ACTIVE_STATUSES))
+    sent = 0
+    for conversation in conversations:
+        calendar = conversation.inbox.calendar or default
+        if calendar is None or not calendar.after_hours_reply:
+            continue
+        if calendars.for_row(calendar).is_open(now):
+            continue
+        sent += _reply(conversation, calendar, now)
+    return sent
+
+
 def maybe_reply_after_hours(conversation_id: int, *, now: dt.datetime | None = None) -> bool:
     """Send the after-hours notice if the channel is closed now; True when one was queued."""
-    now = now or timezone.now()
-    conversation = (Conversation.objects.select_related("inbox__calendar", "customer")
-                    .filter(pk=conversation_id).first())
-    if conversation is None or conversation.status not in Conversation.ACTIVE_STATUSES:
-        return False
-    calendar = channel_calendar(conversation)
-    if calendar is None or not calendar.after_hours_reply:
-        return False
-    hours = calendars.business_calendar(calendar.pk)
-    if hours.is_open(now):
-        return False
+    return reply_after_hours_many([conversation_id], now=now) == 1
+
+
+def _reply(conversation: Conversation, calendar: Calendar, now: dt.datetime) -> bool:
+    hours = calendars.for_row(calendar)
     recent = conversation.messages.filter(
         direction=Message.Direction.OUTBOUND, meta__automatic="after_hours",
         created_at__gte=now - dt.timedelta(hours=QUIET_HOURS)).exists()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import threading
-from zoneinfo import ZoneInfo
 
 import holidays as holiday_tables
 from django.utils import timezone
@@ -68,11 +67,21 @@ def business_calendar(calendar_id: int | None, *, business_hours: bool = True) -
     stamp = Calendar.objects.filter(pk=calendar_id).values_list("updated_at", flat=True).first()
     if stamp is None:
         return ALWAYS_OPEN
+    return _cached(calendar_id, stamp)
+
+
+def for_row(calendar: Calendar) -> BusinessCalendar:
+    """The cached arithmetic of a calendar row already read (no query when cached)."""
+    return _cached(calendar.pk, calendar.updated_at, calendar)
+
+
+def _cached(calendar_id: int, stamp: dt.datetime,
+            row: Calendar | None = None) -> BusinessCalendar:
     with _lock:
         cached = _built.get(calendar_id)
     if cached and cached[0] == stamp:
         return cached[1]
-    calendar = Calendar.objects.get(pk=calendar_id)
+    calendar = row or Calendar.objects.get(pk=calendar_id)
     built = build(calendar)
     with _lock:
         _built[calendar_id] = (calendar.updated_at, built)
@@ -91,10 +100,6 @@ class CalendarBook:
         if calendar_id not in self._calendars:
             self._calendars[calendar_id] = business_calendar(calendar_id)
         return self._calendars[calendar_id]
-
-    def zone(self, calendar_id: int | None) -> ZoneInfo:
-        calendar = self.get(calendar_id)
-        return calendar.zone
 
 
 def forget_cached() -> None:

@@ -60,7 +60,7 @@ Errors: ``ValueError`` for malformed input, for a calendar with no period at all
 never open") and for a search that finds no open time (or, for ``add_days``, no business day)
 within ten years. ``TypeError`` for a duration that is not a ``timedelta``.
 
-Speed: the open intervals are built lazily, a year or more at a time, into sorted arrays of
+Speed: the open intervals are built lazily, three months or more at a time, into sorted arrays of
 integer microseconds with running totals of open time, so ``add``, ``subtract``,
 ``working_time`` and ``next_open`` are a couple of binary searches whatever the duration; the
 arrays grow (by doubling) when a query leaves them. A calendar is immutable and safe to share
@@ -404,7 +404,7 @@ class BusinessCalendar:
 
     def _segment(self, us: int) -> _Segment:
         """A segment whose exact range holds ``us``: an existing one, one grown to reach it
-        (when within two years), or a new one of about a year."""
+        (when within two years), or a new one of about three months."""
         segments = self._segments
         for segment in segments:
             if segment.lo <= us < segment.hi:
@@ -416,11 +416,11 @@ class BusinessCalendar:
             if segment.first - 731 <= first and stop <= segment.stop + 731:
                 first, stop = min(first, segment.first), max(stop, segment.stop)
                 return self._replace(segment, first, stop, us)
-        return self._replace(None, first - 31, stop + 366, us)
+        return self._replace(None, first - 14, stop + 78, us)
 
     def _grow(self, segment: _Segment, *, forward: bool) -> _Segment:
-        """The segment extended by its own length (at least a year) in one direction."""
-        step = max(366, segment.stop - segment.first)
+        """The segment extended by its own length (at least three months) in one direction."""
+        step = max(92, segment.stop - segment.first)
         if forward:
             return self._replace(segment, segment.first, segment.stop + step, None)
         return self._replace(segment, segment.first - step, segment.stop, None)

@@ -32,3 +32,27 @@ def seed_demo_sla(*, acting_user=None, vip_segment: str = "vip") -> None:
     actions.do_create_policy(
         name="Estándar", first_response_minutes=4 * 60, next_response_minutes=8 * 60,
         resolution_minutes=3 * 8 * 60, acting_user=acting_user)
+
+
+def settle_history(now=None) -> int:
+    """Mark the warnings and breaches that fell due in the demo's past as already raised (with
+    their timeline events), so the first sweep of a new demo desk does not escalate months of
+    history at once."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from mostrador.conversations.models import Event
+    from mostrador.sla import events
+    from mostrador.sla.models import Target
+
+    now = now or timezone.now()
+    running = Target.objects.filter(state=Target.State.ACTIVE)
+    running.filter(warned_at__isnull=True, warn_at__lte=now).update(warned_at=F("warn_at"))
+    overdue = list(running.filter(breached_at__isnull=True, due_at__lte=now)
+                   .values_list("id", "conversation_id", "kind", "due_at"))
+    Target.objects.filter(pk__in=[row[0] for row in overdue]).update(breached_at=F("due_at"))
+    Event.objects.bulk_create([
+        Event(conversation_id=conversation_id, kind=events.BREACHED, at=due,
+              after={"kind": kind, "due": due.isoformat(), "notified": []})
+        for _id, conversation_id, kind, due in overdue], batch_size=500)
+    return len(overdue)

@@ -378,8 +378,9 @@ class Planner:
         if target.warned_at is None and target.warn_percent < 100:
             span = due - received
             target.warn_at = received + span * target.warn_percent / 100
-        target.budget_us = calendar.working_time(min(self.now, due), due) // MICRO \
-            if self.now < due else -(calendar.working_time(due, self.now) // MICRO)
+        # Business time from receipt to the deadline (the budget counts from the anchor).
+        target.anchor_at = received
+        target.budget_us = calendar.working_time(received, due) // MICRO
 
     def _cancel(self, plan: Plan, target: Target) -> None:
         target.state = State.CANCELLED

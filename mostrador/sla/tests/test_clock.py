@@ -11,6 +11,7 @@ hour repeated when clocks go back) is inside it.
 from __future__ import annotations
 
 import datetime as dt
+from bisect import bisect_left
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -60,8 +61,8 @@ class Reference:
         self._spans: dict[tuple[str, dt.date], list] = {}
         size = (hi - lo) // MINUTE
         self.open = [False] * size
-        self.owners: list[tuple[dt.date, ...]] = [()] * size
         self.highest: list[dt.datetime] = []
+        self.by_day: dict[dt.date, list[int]] = {}
         moment, highest = lo - DAY, None
         while moment < hi:
             wall = moment.astimezone(self.zone).replace(tzinfo=None)
@@ -73,7 +74,8 @@ class Reference:
                 owners = tuple(d for d in days if self._inside("open", d, highest))
                 if owners and not any(self._inside("break", d, highest) for d in days):
                     self.open[k] = True
-                    self.owners[k] = owners
+                    for day in owners:
+                        self.by_day.setdefault(day, []).append(k)
             moment += MINUTE
 
     def _periods(self, kind: str, day: dt.date) -> list[tuple[str, str]]:
@@ -141,14 +143,18 @@ class Reference:
         return self.highest[0] < first and last < self.highest[-1]
 
     def owned(self, day: dt.date) -> list[int]:
-        return [k for k, owners in enumerate(self.owners) if day in owners]
+        """The open minutes that belong to a period of ``day``."""
+        return self.by_day.get(day, [])
 
     def add_days(self, start: dt.datetime, n: int) -> dt.datetime | None:
         local = start.astimezone(self.zone)
         day, step = local.date(), (-1 if n < 0 else 1)
-        remaining = abs(n) if n or not (self.covers(day) and self.owned(day)) else 0
-        if n == 0 and remaining:
-            remaining = 1
+        if n == 0:
+            if not self.covers(day):
+                return None
+            remaining = 0 if self.owned(day) else 1
+        else:
+            remaining = abs(n)
         while remaining:
             day += step * DAY
             if not self.covers(day):
@@ -158,7 +164,7 @@ class Reference:
             return None
         owned = self.owned(day)
         wall = dt.datetime.combine(day, local.time().replace(tzinfo=None, fold=0))
-        target = next(k for k, highest in enumerate(self.highest) if highest >= wall)
+        target = bisect_left(self.highest, wall)  # the highest wall time never goes down
         if target in owned:
             return self.at(target)
         later = [k for k in owned if k > target]
@@ -336,6 +342,9 @@ def test_add_days_lands_in_a_period_of_the_target_day(case, n):
     assert due.tzinfo is UTC
 
 
+ALWAYS_OPEN = BusinessCalendar.always_open()  # shared: its cache grows across examples
+
+
 @FAST_SETTINGS
 @given(
     start=st.datetimes(
@@ -345,14 +354,15 @@ def test_add_days_lands_in_a_period_of_the_target_day(case, n):
     d=st.timedeltas(min_value=dt.timedelta(0), max_value=dt.timedelta(days=3000)),
 )
 def test_always_open_is_calendar_time(start, d):
-    calendar = BusinessCalendar.always_open()
-    # An aware datetime plus a timedelta is wall-clock arithmetic; business time is real time.
-    assert calendar.add(start, d) == start.astimezone(UTC) + d
-    assert calendar.subtract(start, d) == start.astimezone(UTC) - d
-    assert calendar.working_time(start, start + d) == d
-    assert calendar.is_open(start)
-    assert calendar.next_open(start) == start
-    assert calendar.add_days(start, 3) == (start.astimezone(UTC) + 3 * DAY)
+    # Compared in UTC: an aware datetime plus a timedelta is wall-clock arithmetic, and one in a
+    # skipped or repeated hour never equals a datetime of another zone.
+    real = start.astimezone(UTC)
+    assert ALWAYS_OPEN.add(start, d) == real + d
+    assert ALWAYS_OPEN.subtract(start, d) == real - d
+    assert ALWAYS_OPEN.working_time(start, real + d) == d
+    assert ALWAYS_OPEN.is_open(start)
+    assert ALWAYS_OPEN.next_open(start) == real
+    assert ALWAYS_OPEN.add_days(start, 3) == real + 3 * DAY
 
 
 # --- worked examples ------------------------------------------------------------------------
@@ -444,10 +454,15 @@ def test_skipped_and_repeated_bounds():
                                                                                     29, 5))]
     assert night.periods_on(dt.date(2026, 3, 28)) == [(madrid(2026, 3, 28, 23), madrid(2026, 3,
                                                                                      29, 3))]
-    # 25 October 2026: 02:00–03:00 happens twice; a bound there is its first occurrence.
-    assert night.working_time(madrid(2026, 10, 25), madrid(2026, 10, 26)) == dt.timedelta(hours=4)
-    first = dt.datetime(2026, 10, 25, 2, 0, tzinfo=MADRID, fold=0)
-    assert night.periods_on(dt.date(2026, 10, 25))[0][0] == first
+    # 25 October 2026: 02:00–03:00 happens twice; a bound there is its first occurrence, so
+    # Sunday's periods run from 02:00 CEST to 05:00 CET (four hours) and Saturday's night
+    # shift ends at 02:30 CEST.
+    assert night.periods_on(dt.date(2026, 10, 25)) == [
+        (dt.datetime(2026, 10, 25, 0, tzinfo=UTC), dt.datetime(2026, 10, 25, 4, tzinfo=UTC))
+    ]
+    assert night.periods_on(dt.date(2026, 10, 24)) == [
+        (dt.datetime(2026, 10, 24, 21, tzinfo=UTC), dt.datetime(2026, 10, 25, 0, 30, tzinfo=UTC))
+    ]
 
 
 def test_santiago_midnight_changes():
@@ -455,9 +470,10 @@ def test_santiago_midnight_changes():
     # day after starts at 01:00), and on 4 April 2026 the hour 23:00–24:00 happens twice.
     santiago = ZoneInfo("America/Santiago")
     calendar = BusinessCalendar(santiago, {"sat": [("20:00", "24:00")], "sun": [("09:00", "10:00")]})
+    # 20:00 -04 is 00:00 UTC; the missing 24:00 is the jump, 04:00 UTC.
     [(start, end)] = calendar.periods_on(dt.date(2026, 9, 5))
-    assert (start, end) == (dt.datetime(2026, 9, 5, 23, tzinfo=UTC), dt.datetime(2026, 9, 6, 3,
-                                                                                   tzinfo=UTC))
+    assert (start, end) == (dt.datetime(2026, 9, 6, 0, tzinfo=UTC), dt.datetime(2026, 9, 6, 4,
+                                                                                  tzinfo=UTC))
     [(start, end)] = calendar.periods_on(dt.date(2026, 4, 4))
     assert end - start == dt.timedelta(hours=5)
 
@@ -487,7 +503,11 @@ def test_special_hours_replace_the_day_even_on_a_holiday_and_breaks_still_apply(
     ]
     assert calendar.periods_on(christmas) == [(madrid(2026, 12, 25, 10), madrid(2026, 12, 25, 12))]
     assert calendar.periods_on(dt.date(2026, 12, 28)) == []
-    assert calendar.add(madrid(2026, 12, 24, 12), dt.timedelta(hours=3)) == madrid(2026, 12, 29,
+    # One hour on Christmas Eve, two on Christmas Day.
+    assert calendar.add(madrid(2026, 12, 24, 12), dt.timedelta(hours=3)) == madrid(2026, 12, 25,
+                                                                                     12)
+    # Then the weekend, and 28 December closed by its empty special hours.
+    assert calendar.add(madrid(2026, 12, 25, 11), dt.timedelta(hours=2)) == madrid(2026, 12, 29,
                                                                                      10)
 
 
