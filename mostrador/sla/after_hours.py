@@ -29,7 +29,8 @@ def notice_text(opens: dt.datetime, zone: str, language: str, number: int) -> st
     with translation.override(language):
         local = opens.astimezone(ZoneInfo(zone))
         when = _("%(day)s at %(time)s") % {
-            "day": formats.date_format(local, "l j F"),
+            "day": f'{formats.date_format(local, "l")} '
+                   f'{formats.date_format(local, "MONTH_DAY_FORMAT")}',
             "time": formats.time_format(local, "H:i")}
         return _("Thank you for writing to us. Our team is not available right now; a person "
                  "will answer you from %(when)s (%(zone)s time). Your request is registered as "

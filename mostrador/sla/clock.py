@@ -477,7 +477,7 @@ class BusinessCalendar:
         """A naive local wall time as UTC microseconds: the first instant whose wall clock reads
         ``wall`` or later. So a repeated time is its first occurrence and a skipped one is the
         instant the clocks jumped."""
-        first = wall.replace(tzinfo=self.zone, fold=0)
+        first = wall.replace(tzinfo=self.zone, fold=1)
         us = (first - _EPOCH) // _US
         if self._fixed_offset:
             return us

@@ -276,7 +276,7 @@ def test_after_hours_mail_is_told_when_a_person_answers(desk, spain, run_commits
     (notice,) = Message.objects.filter(conversation=conversation,
                                        direction=Message.Direction.OUTBOUND)
     assert notice.automatic and notice.author_kind == Message.AuthorKind.SYSTEM
-    assert "martes 13 octubre a las 09:00" in notice.text
+    assert "a partir del martes 13 de octubre a las 09:00 (hora de Europe/Madrid)" in notice.text
     assert f"#{conversation.pk}" in notice.text
     mime = get_adapter("email").build(notice)
     assert mime["Auto-Submitted"] == "auto-replied"
