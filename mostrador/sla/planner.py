@@ -193,8 +193,8 @@ class Planner:
             if kind == Kind.LEGAL:
                 self._legal(plan, rule, snap, target, started_at)
                 continue
-            fresh = target is None or (kind == Kind.NEXT_RESPONSE
-                                       and target.started_at != started_at)
+            fresh = (target is None or target.state == State.CANCELLED
+                     or (kind == Kind.NEXT_RESPONSE and target.started_at != started_at))
             if fresh:
                 target = self._start(plan, rule, snap, kind, seconds, started_at, calendar_id,
                                      existing.get(kind))
@@ -263,8 +263,8 @@ class Planner:
                             or target.business_hours != rule.business_hours)
         if not policy_changed and not calendar_changed:
             return
-        if target.state in (State.MET, State.CANCELLED) and not policy_changed:
-            return
+        if target.state in (State.MET, State.CANCELLED):
+            return  # a promise already kept (or broken) stays as it was made
         old_calendar = self.calendars(target.calendar_id, target.business_hours)
         running = target.anchor_at is not None
         if calendar_changed and running:
@@ -352,8 +352,9 @@ class Planner:
             plan.created.append(target)
             plan.targets[Kind.LEGAL] = target
             plan.changes.append(Change("started", target, {"days": rule.legal_days}))
-        elif (target.due_at != due and target.state == State.ACTIVE) or \
-                target.policy_id != rule.id or target.calendar_id != calendar_id:
+        elif target.state == State.ACTIVE and (target.due_at != due
+                                               or target.policy_id != rule.id
+                                               or target.calendar_id != calendar_id):
             self._touch(plan, target)
             plan.changes.append(Change("recomputed", target, {"days": rule.legal_days}))
         target.policy_id, target.calendar_id = rule.id, calendar_id

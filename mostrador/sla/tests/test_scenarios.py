@@ -341,3 +341,23 @@ def test_calendar_and_policy_validation(desk):
         actions.do_create_policy(name="Vacía")
     assert no_target.value.field == "first_response_minutes"
     assert Calendar.objects.count() == 0
+
+
+def test_a_policy_that_stops_matching_cancels_and_a_match_restarts(desk, spain, run_commits):
+    policy(run_commits, name="Urgente", priorities=[4], first_response_minutes=30)
+    conversation = receive(desk, run_commits, madrid(2026, 10, 14, 10, 0), mail("<u1@x>"))
+    assert targets(conversation) == {}
+    with time_machine.travel(madrid(2026, 10, 14, 10, 10), tick=False), run_commits():
+        conv.do_change_priority(conversation, 4, acting_user=desk.carla)
+    urgent = targets(conversation)["first_response"]
+    # The promise starts from the customer's message, not from the priority change.
+    assert urgent.due_at == madrid(2026, 10, 14, 10, 30)
+    with time_machine.travel(madrid(2026, 10, 14, 10, 15), tick=False), run_commits():
+        conv.do_change_priority(conversation, 2, acting_user=desk.carla)
+    assert targets(conversation)["first_response"].state == Target.State.CANCELLED
+    conversation.refresh_from_db()
+    assert (conversation.sla_status, conversation.sla_due_at) == ("", None)
+    with time_machine.travel(madrid(2026, 10, 14, 10, 20), tick=False), run_commits():
+        conv.do_change_priority(conversation, 4, acting_user=desk.carla)
+    again = targets(conversation)["first_response"]
+    assert (again.state, again.due_at) == (Target.State.ACTIVE, madrid(2026, 10, 14, 10, 30))
