@@ -28,9 +28,12 @@ ORDERS = {
     "waiting": (("waiting_since",), False),
     # Most urgent first, then the latest activity.
     "-priority": (("priority", "last_activity_at"), True),
+    # Least SLA time left first (breached ones, most overdue first, lead); conversations with
+    # no running SLA target (no sla_due_at) come after them.
+    "sla": (("sla_due_at",), False),
 }
 # Columns that may be null; a one-column order on them lists the rows without a value last.
-NULLABLE_ORDER_COLUMNS = frozenset({"waiting_since"})
+NULLABLE_ORDER_COLUMNS = frozenset({"waiting_since", "sla_due_at"})
 
 
 def visible_conversations(user) -> QuerySet[Conversation]:

@@ -404,6 +404,8 @@ def _check_calendar(calendar: Calendar) -> None:
         if calendar.country not in supported:
             raise ValidationFailed(_("No public holidays are known for country %(country)s.")
                                    % {"country": calendar.country}, field="country")
+        regions = {code.upper(): code for code in supported[calendar.country]}
+        calendar.subdivision = regions.get(calendar.subdivision.upper(), calendar.subdivision)
         if calendar.subdivision and calendar.subdivision not in supported[calendar.country]:
             raise ValidationFailed(_("Unknown region %(region)s of %(country)s.")
                                    % {"region": calendar.subdivision,
@@ -425,7 +427,7 @@ def do_create_calendar(*, name: str, time_zone: str, weekly: Any, country: str =
     if Calendar.objects.filter(name=name).exists():
         raise ValidationFailed(_("A calendar with this name already exists."), field="name")
     calendar = Calendar(name=name, time_zone=time_zone, weekly=clean_weekly(weekly),
-                        country=(country or "").upper(), subdivision=(subdivision or "").upper(),
+                        country=(country or "").upper(), subdivision=(subdivision or "").strip(),
                         is_default=is_default, after_hours_reply=after_hours_reply)
     _check_calendar(calendar)
     if is_default:
@@ -440,9 +442,10 @@ def do_update_calendar(calendar: Calendar, *, acting_user=None, **changes: Any) 
     calendar = Calendar.objects.select_for_update().get(pk=calendar.pk)
     if "weekly" in changes:
         changes["weekly"] = clean_weekly(changes["weekly"])
-    for field in ("country", "subdivision"):
-        if field in changes:
-            changes[field] = (changes[field] or "").upper()
+    if "country" in changes:
+        changes["country"] = (changes["country"] or "").upper()
+    if "subdivision" in changes:
+        changes["subdivision"] = (changes["subdivision"] or "").strip()
     if "name" in changes:
         changes["name"] = (changes["name"] or "").strip()
         if not changes["name"]:

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.utils import translation
@@ -17,6 +19,13 @@ from mostrador.sla import actions
 from mostrador.sla.models import Target
 
 logger = logging.getLogger(__name__)
+
+
+def _zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name or settings.TIME_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 @periodic_task(crontab(minute="*"))
@@ -48,19 +57,24 @@ def notify_agents(user_ids: list[int], conversation_id: int, target_id: int, wha
     for user in users:
         if not user.email:
             continue
-        language = getattr(getattr(user, "agent", None), "language", "") or None
+        agent = getattr(user, "agent", None)
+        language = getattr(agent, "language", "") or None
+        zone = _zone(getattr(agent, "time_zone", ""))
+        due = target.due_at or target.breached_at
         with translation.override(language):
             kind = Target.Kind(target.kind).label
+            values = {"kind": kind, "number": conversation.number,
+                      "subject": conversation.subject,
+                      "due": due.astimezone(zone).strftime("%Y-%m-%d %H:%M") if due else "-",
+                      "zone": getattr(zone, "key", "UTC")}
             if what == "breach":
-                subject = _("SLA breached: %(kind)s on #%(number)s") % {
-                    "kind": kind, "number": conversation.number}
+                subject = _("SLA breached: %(kind)s on #%(number)s") % values
+                body = _("Conversation #%(number)s (%(subject)s): %(kind)s was due at "
+                         "%(due)s (%(zone)s).") % values
             else:
-                subject = _("SLA at risk: %(kind)s on #%(number)s") % {
-                    "kind": kind, "number": conversation.number}
-            body = _("Conversation #%(number)s (%(subject)s): %(kind)s was due at %(due)s UTC.") % {
-                "number": conversation.number, "subject": conversation.subject, "kind": kind,
-                "due": (target.due_at or target.breached_at).strftime("%Y-%m-%d %H:%M")
-                if (target.due_at or target.breached_at) else "-"}
+                subject = _("SLA at risk: %(kind)s on #%(number)s") % values
+                body = _("Conversation #%(number)s (%(subject)s): %(kind)s is due at "
+                         "%(due)s (%(zone)s).") % values
         send_mail(subject, body, None, [user.email])
         sent += 1
     return sent

@@ -15,7 +15,8 @@ from mostrador.core.errors import ValidationFailed
 CATALOGUE = Path(mostrador.__file__).parent / "locale" / "es" / "LC_MESSAGES" / "django.po"
 # Words that are the same in both languages.
 SAME_IN_SPANISH = {"Supervisor", "Normal", "Bot", "error", "Telegram", "WhatsApp", "Mostrador",
-                   "Chat", "IMAP", "<1 min", "%(count)d min", "%(count)d h", "%(count)d d"}
+                   "Chat", "IMAP", "<1 min", "%(count)d min", "%(count)d h", "%(count)d d", "SLA",
+                   "%(days)d d %(hours)d h", "%(hours)d h %(minutes)d min"}
 
 
 def entries():

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateformat import DateFormat
+from django.utils.dateparse import parse_datetime
 from django.utils.formats import get_format
 from django.utils.html import escape, format_html, format_html_join, urlize
 from django.utils.safestring import SafeString, mark_safe
@@ -33,6 +34,9 @@ from mostrador.conversations import events
 from mostrador.conversations.actions import mention_handle
 from mostrador.conversations.models import Attachment, Conversation, Event, Message
 from mostrador.customers.models import Customer, Identity
+from mostrador.sla import calendars as sla_calendars
+from mostrador.sla import events as sla_events
+from mostrador.sla.models import Target
 
 # Messages shown at once; older ones load on demand ("Show earlier messages").
 THREAD_LIMIT = 250
@@ -409,10 +413,190 @@ def event_view(event: Event, names: Directory, people: People) -> EventView | No
     elif kind == events.MESSAGE_BOUNCED:
         failure = True
         text = format_html(_("A reply bounced: {reason}"), reason=after_dict.get("reason") or "")
+    elif kind in sla_events.ALL:
+        text, failure = sla_event_text(kind, after_dict, names)
     else:
-        # Kinds written by other parts of the desk (routing, SLA…): named as they are.
+        # Kinds written by other parts of the desk (routing…): named as they are.
         text = format_html("{}", kind)
     return EventView(event, _actor(event, people), text, moment(event.at), failure)
+
+
+# --- SLA ------------------------------------------------------------------------------------
+
+
+def target_kind_label(kind: Any) -> str:
+    try:
+        return str(Target.Kind(kind).label)
+    except ValueError:
+        return str(kind)
+
+
+def _when(value: Any) -> str:
+    """An ISO time from an event's payload, as the page shows times (agent's zone)."""
+    parsed = parse_datetime(value) if isinstance(value, str) else None
+    return moment(parsed).text if parsed is not None else ""
+
+
+def _target_pieces(entries: Any, *, due: bool = True) -> SafeString:
+    """"First response due 13/10 09:59; Resolution due …" for a clock step's targets."""
+    pieces = []
+    for entry in entries if isinstance(entries, list) else []:
+        if not isinstance(entry, dict):
+            continue
+        label = target_kind_label(entry.get("kind"))
+        if entry.get("days"):
+            label = ngettext("%(kind)s (%(days)d business day)",
+                             "%(kind)s (%(days)d business days)", entry["days"]) % {
+                "kind": label, "days": entry["days"]}
+        if entry.get("late"):
+            pieces.append(format_html(_("{kind} (late)"), kind=label))
+        elif due and entry.get("due") and entry.get("before_due"):
+            pieces.append(format_html(_("{kind} due {due} (was {before})"), kind=label,
+                                      due=_when(entry["due"]), before=_when(entry["before_due"])))
+        elif due and entry.get("due"):
+            pieces.append(format_html(_("{kind} due {due}"), kind=label, due=_when(entry["due"])))
+        else:
+            pieces.append(format_html("{}", label))
+    return format_html_join("; ", "{}", ((piece,) for piece in pieces))
+
+
+def _notified(after: dict[str, Any], names: Directory) -> SafeString:
+    people = [names.agent_name(user_id) for user_id in after.get("notified") or []
+              if isinstance(user_id, int)]
+    if not people:
+        return mark_safe("")
+    return format_html(_("; told {people}"), people=_list(people))
+
+
+def sla_event_text(kind: str, after: dict[str, Any], names: Directory) -> tuple[SafeString, bool]:
+    """The line for an ``sla.*`` event and whether it is shown as a failure (a breach)."""
+    targets = after.get("targets")
+    policy = after.get("policy") or ""
+    if kind == sla_events.STARTED:
+        text = (format_html(_("started the SLA clock ({policy}): {targets}"), policy=policy,
+                            targets=_target_pieces(targets)) if policy else
+                format_html(_("started the SLA clock: {targets}"),
+                            targets=_target_pieces(targets)))
+    elif kind == sla_events.PAUSED:
+        text = format_html(_("paused the SLA clock while the customer has the next move: "
+                             "{targets}"), targets=_target_pieces(targets, due=False))
+    elif kind == sla_events.RESUMED:
+        text = format_html(_("resumed the SLA clock: {targets}"),
+                           targets=_target_pieces(targets))
+    elif kind == sla_events.MET:
+        text = format_html(_("recorded the SLA target as met: {targets}"),
+                           targets=_target_pieces(targets, due=False))
+    elif kind == sla_events.RECOMPUTED:
+        text = (format_html(_("recomputed the SLA due times ({policy}): {targets}"),
+                            policy=policy, targets=_target_pieces(targets)) if policy else
+                format_html(_("recomputed the SLA due times: {targets}"),
+                            targets=_target_pieces(targets)))
+    elif kind == sla_events.CANCELLED:
+        text = format_html(_("stopped SLA targets that no longer apply: {targets}"),
+                           targets=_target_pieces(targets, due=False))
+    elif kind == sla_events.WARNING:
+        text = format_html(_("warned that the SLA is at risk: {kind} due {due}{notified}"),
+                           kind=target_kind_label(after.get("kind")),
+                           due=_when(after.get("due")), notified=_notified(after, names))
+    elif kind == sla_events.BREACHED:
+        return format_html(_("SLA breached: {kind} was due {due}{notified}"),
+                           kind=target_kind_label(after.get("kind")),
+                           due=_when(after.get("due")), notified=_notified(after, names)), True
+    elif kind == sla_events.ESCALATED:
+        steps = []
+        if "priority" in after:
+            steps.append(format_html(_("priority raised to {priority}"),
+                                     priority=_priority(after["priority"])))
+        if "tier" in after:
+            steps.append(format_html(_("moved up to tier {tier}"), tier=after["tier"]))
+        if "unassigned" in after:
+            steps.append(format_html(_("unassigned {name}"),
+                                     name=names.agent_name(after["unassigned"])))
+        if "team" in after:
+            steps.append(format_html(_("moved to team {team}"),
+                                     team=names.team_name(after["team"])))
+        text = format_html(_("escalated the SLA breach ({policy}): {steps}"), policy=policy,
+                           steps=format_html_join("; ", "{}", ((step,) for step in steps)))
+    else:  # sla.after_hours
+        text = format_html(_("told the customer the desk is closed; a person answers from "
+                             "{opens}"), opens=_when(after.get("opens")))
+    return text, False
+
+
+@dataclasses.dataclass
+class TargetView:
+    """One SLA promise as the properties panel shows it."""
+
+    kind: str
+    label: str
+    health: str  # on_track, at_risk, breached, paused, met, met_late
+    health_label: str
+    due: Moment | None
+    left: str
+    met: Moment | None
+
+
+def sla_health_labels() -> dict[str, str]:
+    return {"on_track": _("On track"), "at_risk": _("At risk"), "breached": _("Breached"),
+            "paused": _("Paused"), "met": _("Met"), "met_late": _("Met late")}
+
+
+def duration_text(seconds: int) -> str:
+    """"45 min", "2 h 15 min", "3 d 4 h": precise enough to plan by, short enough to scan."""
+    minutes = max(0, seconds) // 60
+    if minutes < 1:
+        return _("<1 min")
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    if days:
+        return (_("%(days)d d %(hours)d h") % {"days": days, "hours": hours} if hours
+                else _("%(count)d d") % {"count": days})
+    if hours:
+        return (_("%(hours)d h %(minutes)d min") % {"hours": hours, "minutes": minutes}
+                if minutes else _("%(count)d h") % {"count": hours})
+    return _("%(count)d min") % {"count": minutes}
+
+
+def sla_targets(conversation: Conversation, *, now: dt.datetime | None = None) -> list[TargetView]:
+    """The conversation's SLA promises (those that still apply), in a fixed kind order. No
+    query for a conversation that never had an SLA (its ``sla_status`` is empty); one with
+    the calendars joined otherwise, whose opening hours come from the per-process cache."""
+    if not conversation.sla_status:
+        return []
+    now = now or timezone.now()
+    labels = sla_health_labels()
+    order = {kind: index for index, kind in enumerate(Target.Kind.values)}
+    rows = sorted(Target.objects.filter(conversation=conversation)
+                  .exclude(state=Target.State.CANCELLED).select_related("calendar"),
+                  key=lambda t: order.get(t.kind, len(order)))
+    views = []
+    for target in rows:
+        health = target.health(now)
+        left = ""
+        if target.state == Target.State.PAUSED:
+            left = _("%(duration)s left when the clock resumes") % {
+                "duration": duration_text(target.budget_us // 1_000_000)}
+        elif target.state == Target.State.ACTIVE and target.due_at is not None:
+            if target.due_at > now:
+                left = _time_left(target, now)
+            else:
+                left = _("%(duration)s overdue") % {
+                    "duration": duration_text(int((now - target.due_at).total_seconds()))}
+        views.append(TargetView(
+            kind=target.kind, label=target_kind_label(target.kind), health=health,
+            health_label=labels.get(health, health),
+            due=moment(target.due_at) if target.due_at and target.state == Target.State.ACTIVE
+            else None, left=left, met=moment(target.met_at) if target.met_at else None))
+    return views
+
+
+def _time_left(target: Target, now: dt.datetime) -> str:
+    if target.business_hours and target.calendar is not None:
+        business = sla_calendars.for_row(target.calendar)
+        seconds = int(business.working_time(now, target.due_at).total_seconds())
+        return _("%(duration)s of opening hours left") % {"duration": duration_text(seconds)}
+    seconds = int((target.due_at - now).total_seconds())
+    return _("%(duration)s left") % {"duration": duration_text(seconds)}
 
 
 _CHANNEL_LABELS = dict(Identity.Kind.choices)

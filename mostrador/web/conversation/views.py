@@ -47,6 +47,7 @@ from mostrador.web.conversation.timeline import (
     follow_up_numbers,
     load_thread,
     reply_channels,
+    sla_targets,
 )
 
 Status = Conversation.Status
@@ -130,6 +131,7 @@ def page_context(request: HttpRequest, conversation: Conversation, *,
         "tags": tags,
         "custom_fields": sorted((conversation.custom_fields or {}).items()),
         "follow_ups": follow_up_numbers(conversation),
+        "sla_targets": sla_targets(conversation),
         "mention_choices": names.mention_choices(),
         "from_query": _from_query(request),
         "before": before,

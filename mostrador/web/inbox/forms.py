@@ -35,6 +35,7 @@ ORDER_CHOICES = [
     ("-last_activity", _("Newest activity")),
     ("waiting", _("Oldest waiting")),
     ("-priority", _("Priority")),
+    ("sla", _("SLA: least time left")),
 ]
 DEFAULT_ORDER = "-last_activity"
 # The filter fields, in the order of the query string (cursor and view are not filters).

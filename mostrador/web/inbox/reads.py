@@ -125,6 +125,11 @@ class Row:
     url: str = ""
     priority_label: str = ""
     status_label: str = ""
+    # The SLA's health (a key of ``sla_labels()``, "" without an SLA), its label, and the time
+    # until the nearest due moment ("in 2 h", "35 min overdue").
+    sla: str = ""
+    sla_label: str = ""
+    sla_left: str = ""
 
 
 def rows_for(user, conversations: list[Conversation], *,
@@ -150,6 +155,7 @@ def rows_for(user, conversations: list[Conversation], *,
         .values_list("pk", "head", "read_at")
     }
     rows = []
+    labels = sla_labels()
     for conversation in conversations:
         head, read = extra.get(conversation.pk, ("", None))
         seconds = None
@@ -164,7 +170,37 @@ def rows_for(user, conversations: list[Conversation], *,
                         waiting=waiting_label(seconds), waiting_seconds=seconds,
                         tags=sorted(tag.name for tag in conversation.tags.all()),
                         assignee=assignee))
+        row = rows[-1]
+        row.sla = sla_health(conversation.sla_status, conversation.sla_due_at, now)
+        row.sla_label = labels.get(row.sla, "")
+        row.sla_left = sla_left(conversation.sla_due_at, now) if row.sla else ""
     return rows
+
+
+def sla_labels() -> dict[str, str]:
+    """What agents read for each SLA health, in the active language."""
+    return {"on_track": _("On track"), "at_risk": _("At risk"), "breached": _("Breached"),
+            "paused": _("Paused"), "met": _("Met")}
+
+
+def sla_health(status: str, due: dt.datetime | None, now: dt.datetime) -> str:
+    """The conversation's SLA health as of ``now``: its stored status, except that a running
+    target whose due moment has passed counts as breached before the minute sweep records
+    it."""
+    if status in ("on_track", "at_risk") and due is not None and due <= now:
+        return "breached"
+    return status
+
+
+def sla_left(due: dt.datetime | None, now: dt.datetime) -> str:
+    """Time until the nearest due moment (wall-clock time, as the list sorts), or how long ago
+    it passed."""
+    if due is None:
+        return ""
+    seconds = int((due - now).total_seconds())
+    if seconds >= 0:
+        return _("in %(duration)s") % {"duration": waiting_label(seconds)}
+    return _("%(duration)s overdue") % {"duration": waiting_label(-seconds)}
 
 
 def first_line(text: str) -> str:

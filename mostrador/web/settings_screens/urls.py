@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mostrador.web.settings_screens import views
+from mostrador.web.settings_screens import sla, views
 
 urlpatterns = [
     path("", views.inbox_list, name="settings"),
@@ -16,4 +16,15 @@ urlpatterns = [
     path("teams/", views.team_list, name="settings_teams"),
     path("teams/new/", views.team_new, name="settings_team_new"),
     path("teams/<int:pk>/", views.team_edit, name="settings_team"),
+    path("sla/", sla.overview, name="settings_sla"),
+    path("sla/holidays/", sla.holidays_preview, name="settings_sla_holidays"),
+    path("sla/calendars/new/", sla.calendar_new, name="settings_calendar_new"),
+    path("sla/calendars/<int:pk>/", sla.calendar_edit, name="settings_calendar"),
+    path("sla/calendars/<int:pk>/days/", sla.calendar_day_add, name="settings_calendar_day_add"),
+    path("sla/calendars/<int:pk>/days/<str:day>/remove/", sla.calendar_day_remove,
+         name="settings_calendar_day_remove"),
+    path("sla/policies/new/", sla.policy_new, name="settings_policy_new"),
+    path("sla/policies/<int:pk>/", sla.policy_edit, name="settings_policy"),
+    path("sla/policies/<int:pk>/move/", sla.policy_move, name="settings_policy_move"),
+    path("sla/policies/<int:pk>/delete/", sla.policy_delete, name="settings_policy_delete"),
 ]

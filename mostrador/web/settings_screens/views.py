@@ -1,5 +1,5 @@
 """The settings screens (supervisors and administrators): inboxes with a connection test, staff
-accounts, and teams.
+accounts, and teams (the hours and SLA screens are in ``sla.py``).
 
 Delivery only: reads are plain lists of the few rows a desk has (inboxes, staff, teams, each in
 a fixed number of queries); writes go through the actions.
@@ -47,6 +47,9 @@ from mostrador.channels.email import connection_test
 from mostrador.conversations.actions import do_create_inbox, do_update_inbox
 from mostrador.conversations.models import Inbox
 from mostrador.core.errors import MostradorError
+from mostrador.core.tasks import enqueue_on_commit
+from mostrador.sla.models import Calendar
+from mostrador.sla.tasks import recompute_sla
 from mostrador.web.settings_screens.forms import (
     EmailInboxForm,
     NewStaffForm,
@@ -87,6 +90,22 @@ def _page(request: HttpRequest, template: str, tab: str, **context: Any) -> Http
     return render(request, template, {"nav": "settings", "tab": tab, **context})
 
 
+# --- the calendar of an inbox or a team -----------------------------------------------------
+
+
+def use_calendar(owner: Inbox | Team, calendar: Calendar | None) -> bool:
+    """Point an inbox or a team at ``calendar`` (None: the next calendar in line); whether it
+    changed. Open conversations' SLA due times follow in the background, as after a change to
+    a calendar's own hours."""
+    calendar_id = calendar.pk if calendar is not None else None
+    if owner.calendar_id == calendar_id:
+        return False
+    type(owner).objects.filter(pk=owner.pk).update(calendar=calendar)
+    owner.calendar = calendar
+    enqueue_on_commit(recompute_sla)
+    return True
+
+
 # --- inboxes --------------------------------------------------------------------------------
 
 
@@ -115,13 +134,17 @@ def _save_inbox(request: HttpRequest, form: EmailInboxForm,
     """Create or update through the actions; the adapter's objections land on the form."""
     data = form.cleaned_data
     try:
-        if inbox is None:
-            return do_create_inbox(name=data["name"], channel_kind=EMAIL, config=form.config(),
-                                   default_team=data["default_team"], active=data["active"],
-                                   acting_user=request.user)
-        return do_update_inbox(inbox, name=data["name"], config=form.config(),
-                               default_team=data["default_team"], active=data["active"],
-                               acting_user=request.user)
+        with transaction.atomic():
+            if inbox is None:
+                inbox = do_create_inbox(name=data["name"], channel_kind=EMAIL,
+                                        config=form.config(), default_team=data["default_team"],
+                                        active=data["active"], acting_user=request.user)
+            else:
+                inbox = do_update_inbox(inbox, name=data["name"], config=form.config(),
+                                        default_team=data["default_team"],
+                                        active=data["active"], acting_user=request.user)
+            use_calendar(inbox, data["calendar"])
+            return inbox
     except ConfigError as exc:
         cause = exc.__cause__
         if cause is not None and hasattr(cause, "errors"):
@@ -385,7 +408,10 @@ def team_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             try:
                 check_may_manage_staff(request.user)
-                team = do_create_team(form.cleaned_data["name"], tier=form.cleaned_data["tier"])
+                with transaction.atomic():
+                    team = do_create_team(form.cleaned_data["name"],
+                                          tier=form.cleaned_data["tier"])
+                    use_calendar(team, form.cleaned_data["calendar"])
             except MostradorError as exc:
                 _field_error(form, exc)
             else:
@@ -409,6 +435,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     do_set_team_members(team, data["members"], acting_user=request.user)
                     do_update_team(team, name=data["name"], tier=data["tier"],
                                    lead=data["lead"], acting_user=request.user)
+                    use_calendar(team, data["calendar"])
             except MostradorError as exc:
                 _field_error(form, exc)
             else:
@@ -417,5 +444,6 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("web:settings_teams")
     else:
         form = TeamForm(initial={"name": team.name, "tier": team.tier, "lead": team.lead_id,
-                                 "members": [m.pk for m in team.members.all()]})
+                                 "members": [m.pk for m in team.members.all()],
+                                 "calendar": team.calendar_id})
     return _page(request, "web/settings/team_form.html", "teams", form=form, team=team)
