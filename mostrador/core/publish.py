@@ -7,7 +7,10 @@ failing listener is logged and does not affect the writer or the other listeners
 
 ``subscribe_batch(listener)`` gets, once per committed transaction, the list of every
 ``(kind, payload)`` it published (events of rolled-back savepoints left out), so that work
-worth doing once per conversation (SLA clocks) is done once for a whole batch of mail.
+worth doing once per conversation (SLA clocks) is done once for a whole batch of mail. The
+batch goes out with the last delivery still queued in the thread; a test that leaves on-commit
+callbacks unrun (pytest-django's default) must run them (``django_capture_on_commit_callbacks``)
+before it expects batch listeners to have run.
 """
 
 from __future__ import annotations

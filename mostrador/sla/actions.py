@@ -596,3 +596,19 @@ def _schedule_recompute() -> None:
     from mostrador.sla.tasks import recompute_sla
 
     enqueue_on_commit(recompute_sla)
+
+
+@transaction.atomic
+def do_use_calendar(owner: Any, calendar: Calendar | None, *, acting_user=None) -> bool:
+    """Point an inbox (a channel's hours) or a team at ``calendar`` (None: the next calendar in
+    line); whether it changed. Open conversations' due times follow in the background."""
+    calendar_id = calendar.pk if calendar is not None else None
+    changed = type(owner).objects.filter(pk=owner.pk).exclude(
+        calendar_id=calendar_id).update(calendar=calendar)
+    owner.calendar = calendar
+    if changed:
+        publish_on_commit("sla.calendar_assigned", {
+            "owner": type(owner)._meta.label_lower, "owner_id": owner.pk,
+            "calendar_id": calendar_id, "user_id": getattr(acting_user, "pk", None)})
+        _schedule_recompute()
+    return bool(changed)

@@ -47,9 +47,7 @@ from mostrador.channels.email import connection_test
 from mostrador.conversations.actions import do_create_inbox, do_update_inbox
 from mostrador.conversations.models import Inbox
 from mostrador.core.errors import MostradorError
-from mostrador.core.tasks import enqueue_on_commit
-from mostrador.sla.models import Calendar
-from mostrador.sla.tasks import recompute_sla
+from mostrador.sla.actions import do_use_calendar
 from mostrador.web.settings_screens.forms import (
     EmailInboxForm,
     NewStaffForm,
@@ -93,19 +91,6 @@ def _page(request: HttpRequest, template: str, tab: str, **context: Any) -> Http
 # --- the calendar of an inbox or a team -----------------------------------------------------
 
 
-def use_calendar(owner: Inbox | Team, calendar: Calendar | None) -> bool:
-    """Point an inbox or a team at ``calendar`` (None: the next calendar in line); whether it
-    changed. Open conversations' SLA due times follow in the background, as after a change to
-    a calendar's own hours."""
-    calendar_id = calendar.pk if calendar is not None else None
-    if owner.calendar_id == calendar_id:
-        return False
-    type(owner).objects.filter(pk=owner.pk).update(calendar=calendar)
-    owner.calendar = calendar
-    enqueue_on_commit(recompute_sla)
-    return True
-
-
 # --- inboxes --------------------------------------------------------------------------------
 
 
@@ -143,7 +128,7 @@ def _save_inbox(request: HttpRequest, form: EmailInboxForm,
                 inbox = do_update_inbox(inbox, name=data["name"], config=form.config(),
                                         default_team=data["default_team"],
                                         active=data["active"], acting_user=request.user)
-            use_calendar(inbox, data["calendar"])
+            do_use_calendar(inbox, data["calendar"], acting_user=request.user)
             return inbox
     except ConfigError as exc:
         cause = exc.__cause__
@@ -411,7 +396,8 @@ def team_new(request: HttpRequest) -> HttpResponse:
                 with transaction.atomic():
                     team = do_create_team(form.cleaned_data["name"],
                                           tier=form.cleaned_data["tier"])
-                    use_calendar(team, form.cleaned_data["calendar"])
+                    do_use_calendar(team, form.cleaned_data["calendar"],
+                                    acting_user=request.user)
             except MostradorError as exc:
                 _field_error(form, exc)
             else:
@@ -435,7 +421,7 @@ def team_edit(request: HttpRequest, pk: int) -> HttpResponse:
                     do_set_team_members(team, data["members"], acting_user=request.user)
                     do_update_team(team, name=data["name"], tier=data["tier"],
                                    lead=data["lead"], acting_user=request.user)
-                    use_calendar(team, data["calendar"])
+                    do_use_calendar(team, data["calendar"], acting_user=request.user)
             except MostradorError as exc:
                 _field_error(form, exc)
             else:
