@@ -58,13 +58,16 @@ Methods (``d`` a ``timedelta``):
 
 Errors: ``ValueError`` for malformed input, for a calendar with no period at all ("calendar is
 never open") and for a search that finds no open time (or, for ``add_days``, no business day)
-within ten years. ``TypeError`` for a duration that is not a ``timedelta``.
+within ten years. ``TypeError`` for a duration that is not a ``timedelta`` or an ``n`` that is
+not an ``int``.
 
 Speed: the open intervals are built lazily, three months or more at a time, into sorted arrays of
 integer microseconds with running totals of open time, so ``add``, ``subtract``,
-``working_time`` and ``next_open`` are a couple of binary searches whatever the duration; the
-arrays grow (by doubling) when a query leaves them. A calendar is immutable and safe to share
-between threads: its caches only grow, and each is swapped in whole.
+``working_time`` and ``next_open`` are a couple of binary searches whatever the duration, and
+``add_days`` one in the list of business dates; the arrays grow (by doubling) when a query
+leaves them. Build a calendar once and keep it: the first call costs about a millisecond. A
+calendar is immutable and safe to share between threads: its caches only grow, and each is
+swapped in whole.
 """
 
 from __future__ import annotations
@@ -81,6 +84,7 @@ Period = tuple[Clock, Clock]
 
 _UTC = dt.UTC
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=_UTC)
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)
 _EPOCH_ORDINAL = _EPOCH.date().toordinal()
 _US = dt.timedelta(microseconds=1)
 _SECOND = 1_000_000
@@ -195,12 +199,15 @@ def _remove(
 
 class _Segment:
     """The merged open intervals of the local dates with ordinals [first, stop), exact (and
-    clipped to) UTC microseconds [lo, hi). ``cum[i]`` is the open time before interval i."""
+    clipped to) UTC microseconds [lo, hi). ``cum[i]`` is the open time before interval i.
+    ``business`` lists those dates that have open periods of their own."""
 
-    __slots__ = ("cum", "ends", "first", "hi", "lo", "starts", "stop")
+    __slots__ = ("business", "cum", "ends", "first", "hi", "lo", "starts", "stop")
 
-    def __init__(self, first: int, stop: int, intervals: list[tuple[int, int]]):
-        self.first, self.stop = first, stop
+    def __init__(
+        self, first: int, stop: int, intervals: list[tuple[int, int]], business: list[int]
+    ):
+        self.first, self.stop, self.business = first, stop, business
         self.lo = (first + _MARGIN_BEFORE - _EPOCH_ORDINAL) * _DAY
         self.hi = (stop - _MARGIN_AFTER - _EPOCH_ORDINAL) * _DAY
         starts, ends, cum, total = [], [], [0], 0
@@ -245,8 +252,9 @@ class BusinessCalendar:
         unknown = set(weekly) - set(_WEEKDAYS)
         if unknown:
             raise ValueError(f"weekly: unknown day(s) {sorted(unknown)}; use {list(_WEEKDAYS)}")
-        self._weekly = tuple(_parse_periods(weekly.get(day, ()), f"weekly[{day!r}]")
-                             for day in _WEEKDAYS)
+        self._weekly = tuple(
+            _parse_periods(weekly.get(day, ()), f"weekly[{day!r}]") for day in _WEEKDAYS
+        )
         self._holidays = frozenset(_check_date(day, "holidays") for day in holidays)
         self._breaks = {
             _check_date(day, "breaks").toordinal(): _parse_periods(periods, f"breaks[{day}]")
@@ -310,28 +318,34 @@ class BusinessCalendar:
     def add_days(self, start: dt.datetime, n: int) -> dt.datetime:
         """n business days after (before, for n < 0) start's local date, at start's local time
         of day clamped into that date's periods; n == 0 keeps a business day, else moves on."""
-        _to_us(start)  # refuses naive datetimes
+        if start.tzinfo is None or start.utcoffset() is None:
+            raise ValueError(f"naive datetime {start!r}: pass an aware datetime")
         if not isinstance(n, int):
             raise TypeError(f"n must be an int, not {type(n).__name__}")
         local = start.astimezone(self.zone)
         ordinal = local.toordinal()
-        step = -1 if n < 0 else 1
-        remaining = abs(n)
-        if n == 0 and not self._day(ordinal):
-            remaining = 1
-        quiet = 0
-        while remaining:
-            ordinal += step
-            if self._day(ordinal):
-                remaining -= 1
-                quiet = 0
+        # The segment of start's instant has built its local date (and three days either side).
+        segment = self._segment((start - _EPOCH) // _US)
+        while True:
+            business = segment.business
+            if n > 0:
+                i = bisect_right(business, ordinal) + n - 1
             else:
-                quiet += 1
-                if quiet > _QUIET_LIMIT_DAYS:
-                    raise ValueError(f"no business day within ten years of {start.isoformat()}")
+                i = bisect_left(business, ordinal) + n
+            if 0 <= i < len(business):
+                ordinal = business[i]
+                break
+            if i >= 0:
+                last = business[-1] if business else segment.first
+                if segment.stop - max(ordinal, last) > _QUIET_LIMIT_DAYS:
+                    raise ValueError(f"no business day within ten years after {start.isoformat()}")
+            else:
+                first = business[0] if business else segment.stop
+                if min(ordinal, first) - segment.first > _QUIET_LIMIT_DAYS:
+                    raise ValueError(f"no business day within ten years before {start.isoformat()}")
+            segment = self._grow(segment, forward=i >= 0)
         periods = self._day(ordinal)
-        wall = dt.datetime.combine(dt.date.fromordinal(ordinal), local.time().replace(fold=0))
-        target = self._local_to_us(wall)
+        target = self._local_to_us(dt.datetime.combine(dt.date.fromordinal(ordinal), local.time()))
         for period_start, period_end in periods:
             if target < period_end:
                 return _from_us(max(target, period_start))
@@ -430,9 +444,13 @@ class BusinessCalendar:
         if old is not None and first >= old.first and stop <= old.stop:
             raise OverflowError("business-time search left the supported range of dates")
         intervals: list[tuple[int, int]] = []
+        business = []
         for ordinal in range(first, stop):
-            intervals.extend(self._day(ordinal))
-        segment = _Segment(first, stop, intervals)
+            day = self._day(ordinal)
+            if day:
+                intervals.extend(day)
+                business.append(ordinal)
+        segment = _Segment(first, stop, intervals, business)
         if us is not None and not segment.lo <= us < segment.hi:
             raise OverflowError(f"{_from_us(us)} is outside the supported range of dates")
         # Swapped in whole, so a thread reading the old list still sees consistent segments.
@@ -474,18 +492,20 @@ class BusinessCalendar:
         )
 
     def _local_to_us(self, wall: dt.datetime) -> int:
-        """A naive local wall time as UTC microseconds: the first instant whose wall clock reads
-        ``wall`` or later. So a repeated time is its first occurrence and a skipped one is the
-        instant the clocks jumped."""
-        first = wall.replace(tzinfo=self.zone, fold=1)
-        us = (first - _EPOCH) // _US
+        """A naive local wall time (its fold ignored) as UTC microseconds: the first instant
+        whose wall clock reads ``wall`` or later. So a repeated time is its first occurrence and
+        a skipped one is the instant the clocks jumped."""
+        if wall.fold:
+            wall = wall.replace(fold=0)
+        offset = self.zone.utcoffset(wall)  # for a repeated time, the one before the change
+        us = (wall - offset - _NAIVE_EPOCH) // _US
         if self._fixed_offset:
             return us
-        if first.astimezone(_UTC).astimezone(self.zone).replace(tzinfo=None) == wall:
+        if (_EPOCH + dt.timedelta(microseconds=us)).astimezone(self.zone).utcoffset() == offset:
             return us
-        # In a gap: fold=0 reads it with the offset before the jump (an instant after the jump),
-        # fold=1 with the one after (an instant before). Transitions fall on whole seconds.
-        other = (wall.replace(tzinfo=self.zone, fold=1) - _EPOCH) // _US
+        # In a gap: read with the offset before the jump it is an instant after the jump; with
+        # the offset after (fold=1), an instant before. Transitions fall on whole seconds.
+        other = (wall - self.zone.utcoffset(wall.replace(fold=1)) - _NAIVE_EPOCH) // _US
         before, after = min(us, other) // _SECOND, -(-max(us, other) // _SECOND)
         while before + 1 < after:
             middle = (before + after) // 2

@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.validators import validate_email
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from mostrador.accounts.models import Agent, Team
 from mostrador.conversations.models import Conversation, Inbox
@@ -379,9 +380,16 @@ COMMON_ZONES = ("Europe/Madrid", "Atlantic/Canary", "Europe/Lisbon", "Europe/Lon
                 "America/Argentina/Buenos_Aires", "America/New_York", "America/Los_Angeles",
                 "UTC")
 OTHER_ZONE = "other"
-WEEKDAY_FIELDS = (("mon", _("Monday")), ("tue", _("Tuesday")), ("wed", _("Wednesday")),
-                  ("thu", _("Thursday")), ("fri", _("Friday")), ("sat", _("Saturday")),
-                  ("sun", _("Sunday")))
+# A context of their own, so that Django's date formats keep their own day names.
+WEEKDAY_FIELDS = (
+    ("mon", pgettext_lazy("opening hours", "Monday")),
+    ("tue", pgettext_lazy("opening hours", "Tuesday")),
+    ("wed", pgettext_lazy("opening hours", "Wednesday")),
+    ("thu", pgettext_lazy("opening hours", "Thursday")),
+    ("fri", pgettext_lazy("opening hours", "Friday")),
+    ("sat", pgettext_lazy("opening hours", "Saturday")),
+    ("sun", pgettext_lazy("opening hours", "Sunday")),
+)
 # "09:00-14:00", "9-14", "9:30 – 18", "22:00-06:00" (across midnight).
 _PERIOD_RE = re.compile(r"(\d{1,2}(?:[:.h]\d{2})?)\s*(?:-|–|—)\s*(\d{1,2}(?:[:.h]\d{2})?)")
 

@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_GET, require_POST
 
 from mostrador.accounts.models import Team
@@ -60,8 +61,10 @@ def _add_error(form, exc: MostradorError, fields: dict[str, str]) -> None:
 
 
 def _day_names() -> dict[str, str]:
-    return {"mon": _("Mon"), "tue": _("Tue"), "wed": _("Wed"), "thu": _("Thu"),
-            "fri": _("Fri"), "sat": _("Sat"), "sun": _("Sun")}
+    return {"mon": pgettext("opening hours", "Mon"), "tue": pgettext("opening hours", "Tue"),
+            "wed": pgettext("opening hours", "Wed"), "thu": pgettext("opening hours", "Thu"),
+            "fri": pgettext("opening hours", "Fri"), "sat": pgettext("opening hours", "Sat"),
+            "sun": pgettext("opening hours", "Sun")}
 
 
 def hours_summary(weekly: dict[str, Any]) -> list[str]:
