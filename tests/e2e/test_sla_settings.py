@@ -54,13 +54,19 @@ def test_a_supervisor_sets_hours_and_a_policy_and_a_conversation_shows_its_due_t
     page.select_option("#id_time_zone", "UTC")
     for day in WEEKDAYS:
         page.fill(f"#id_hours_{day}", ALL_DAY)
-    page.select_option("#id_country", "ES")
+    # Each change swaps the country and region fields with the preview: wait for each answer
+    # so that a late one does not undo the next change.
+    preview = "/settings/sla/holidays/"
+    with page.expect_response(lambda r: preview in r.url and "country=ES" in r.url):
+        page.select_option("#id_country", "ES")
     page.locator(".holiday-list li").nth(9).wait_for()
     assert page.locator(".holiday-list li").count() == 10
-    page.select_option("#id_subdivision", "MD")
+    with page.expect_response(lambda r: preview in r.url and "subdivision=MD" in r.url):
+        page.select_option("#id_subdivision", "MD")
     page.wait_for_function("document.querySelector('#id_subdivision').value === 'MD' && "
                            "document.querySelectorAll('.holiday-list li').length === 10")
-    page.select_option("#id_country", "")  # no public holidays after all
+    with page.expect_response(lambda r: preview in r.url and "country=&" in r.url):
+        page.select_option("#id_country", "")  # no public holidays after all
     page.locator(".holiday-list").wait_for(state="detached")
     if page.is_checked("#id_is_default"):
         page.uncheck("#id_is_default")
