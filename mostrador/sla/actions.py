@@ -152,7 +152,9 @@ def recompute_open(*, now: dt.datetime | None = None, batch_size: int = 2000,
     while True:
         with transaction.atomic():
             rows = list(Conversation.objects.select_for_update(of=("self",))
-                        .filter(id__gt=last_id, status__in=OPEN_STATUSES)
+                        # "not done" rather than "status in open": SQLite then walks the
+                        # primary key instead of sorting every open row for each batch.
+                        .filter(id__gt=last_id).exclude(status__in=("solved", "closed"))
                         .order_by("id").values(*SNAPSHOT_VALUES, *SUMMARY_FIELDS)[:batch_size])
             if not rows:
                 break
@@ -249,7 +251,8 @@ def _claim(target_id: int, field: str, value: dt.datetime, now: dt.datetime) -> 
     claimed = Target.objects.filter(
         pk=target_id, state=Target.State.ACTIVE, **{f"{field}__isnull": True,
                                                     f"{moment_field}__lte": now},
-    ).update(**{field: value, "updated_at": now})
+    ).update(**{field: value, "updated_at": now,
+                **({"warn_at": None} if field == "warned_at" else {})})
     if claimed != 1:
         return None
     return Target.objects.select_related("policy", "conversation").get(pk=target_id)
