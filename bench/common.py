@@ -17,6 +17,7 @@ import platform
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -481,3 +482,16 @@ def open_session(user):
     session.create()
     return session.session_key
 """
+
+
+def copy_database(source: Path, target: Path) -> float:
+    """A consistent copy of ``source`` (WAL included) without disturbing its readers."""
+    started = time.perf_counter()
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    dst = sqlite3.connect(target)
+    try:
+        src.backup(dst)
+    finally:
+        dst.close()
+        src.close()
+    return time.perf_counter() - started

@@ -77,6 +77,7 @@ from bench.common import (
     PYTHON,
     REPO,
     command_line,
+    copy_database,
     emit,
     fresh_postgres,
     fresh_var_dir,
@@ -631,18 +632,6 @@ def cached_sqlite(args: argparse.Namespace) -> tuple[Path, dict]:
     return var_dir, build(var_dir, product_env(var_dir), args)
 
 
-def copy_sqlite(source: Path, target: Path) -> float:
-    started = time.perf_counter()
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-    return time.perf_counter() - started
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--conversations", type=int, default=1_000_000,
@@ -683,7 +672,7 @@ def main(argv: list[str] | None = None) -> int:
         record = build(var_dir, env, args)
     else:
         source, record = cached_sqlite(args)
-        seconds = copy_sqlite(source / "mostrador.sqlite3", var_dir / "mostrador.sqlite3")
+        seconds = copy_database(source / "mostrador.sqlite3", var_dir / "mostrador.sqlite3")
         shutil.copy(source / BUILD_FILE, var_dir / BUILD_FILE)
         log(f"copied the cached database in {seconds:.1f} s")
         env = product_env(var_dir)

@@ -28,7 +28,6 @@ import html
 import json
 import re
 import shutil
-import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -41,6 +40,7 @@ from bench.common import (
     CACHE,
     Server,
     command_line,
+    copy_database,
     emit,
     fresh_var_dir,
     latency,
@@ -69,19 +69,6 @@ def source_database(conversations: int) -> tuple[Path, dict]:
 
         build_database(var_dir, conversations, rebuild=False, analyze=False)
     return var_dir / "mostrador.sqlite3", json.loads(marker.read_text())
-
-
-def copy_database(source: Path, target: Path) -> float:
-    """A consistent copy of ``source`` (WAL included) without disturbing its readers."""
-    started = time.perf_counter()
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
-    dst = sqlite3.connect(target)
-    try:
-        src.backup(dst)
-    finally:
-        dst.close()
-        src.close()
-    return time.perf_counter() - started
 
 
 PREPARE = r"""
