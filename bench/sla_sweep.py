@@ -23,7 +23,7 @@ target. Running clocks are set so that the due moments spread evenly over the ne
 (budgets larger than a fresh target, as after extensions: the sweep only sees the due moments);
 the first response of a conversation already answered is met, a pending conversation's
 resolution clock is paused, a warning whose moment has passed is already raised. Due and
-warning moments come from the product's own arithmetic (``planner._schedule`` on the calendar
+warning moments come from the product's own arithmetic (``planner.schedule`` on the calendar
 ``sla.calendars`` builds) and the conversations' mirror columns from ``planner.summary``, so
 the stored state is exactly what the planner would keep: re-planning it changes nothing. On
 top, ``--due-soon`` clocks (default 200) of urgent conversations are set to fall due in the
@@ -116,7 +116,7 @@ def phase_log(message: str) -> None:
 
 
 class Clock:
-    """The fields of a ``Target`` that ``planner._schedule`` and ``planner.summary`` read."""
+    """The fields of a ``Target`` that ``planner.schedule`` and ``planner.summary`` read."""
 
     __slots__ = ("anchor_at", "breached_at", "budget_us", "due_at", "kind", "met_at", "state",
                  "target_seconds", "warn_at", "warn_percent", "warned_at")
@@ -233,9 +233,9 @@ class Generator:
     def __init__(self, time_value, info: dict, rules: dict, now: dt.datetime, seed: int,
                  due_soon: int, conversations: int) -> None:
         from mostrador.sla import calendars
-        from mostrador.sla.planner import _schedule, summary
+        from mostrador.sla.planner import schedule, summary
 
-        self.schedule, self.summary = _schedule, summary
+        self.schedule, self.summary = schedule, summary
         self.time, self.info, self.now = time_value, info, now
         self.rng = random.Random(seed)
         self.calendar_id = rules["calendar"]

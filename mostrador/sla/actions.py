@@ -28,7 +28,7 @@ from mostrador.core.publish import publish_on_commit
 from mostrador.core.tasks import enqueue_on_commit
 from mostrador.sla import calendars, events
 from mostrador.sla.models import WEEKDAYS, Calendar, CalendarDay, Policy, Target
-from mostrador.sla.planner import Planner, PolicyRule, Snapshot, summary
+from mostrador.sla.planner import Planner, PolicyRule, Snapshot, schedule, summary
 
 logger = logging.getLogger(__name__)
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
@@ -199,14 +199,13 @@ def _plan_rows(planner: Planner, rows: list[dict[str, Any]], now: dt.datetime,
 
 
 def _reschedule(planner: Planner, plan, existing: dict[str, Target]) -> None:
-    from mostrador.sla.planner import _schedule
 
     for kind, target in existing.items():
         if kind == Target.Kind.LEGAL or target.state not in (Target.State.ACTIVE,
                                                              Target.State.PAUSED):
             continue
         due, warn = target.due_at, target.warn_at
-        _schedule(target, planner.calendars(target.calendar_id, target.business_hours))
+        schedule(target, planner.calendars(target.calendar_id, target.business_hours))
         if (target.due_at, target.warn_at) != (due, warn) and target not in plan.changed:
             target.updated_at = planner.now
             plan.changed.append(target)

@@ -140,7 +140,7 @@ def _spend(target: Target, calendar: BusinessCalendar, now: dt.datetime) -> None
         target.anchor_at = None
 
 
-def _schedule(target: Target, calendar: BusinessCalendar) -> None:
+def schedule(target: Target, calendar: BusinessCalendar) -> None:
     """Due and warning moments from the anchor and the budget left."""
     if target.anchor_at is None:
         target.due_at = target.warn_at = None
@@ -244,7 +244,7 @@ class Planner:
         target.budget_us = seconds * 1_000_000
         target.state = State.ACTIVE
         target.warned_at = target.breached_at = target.met_at = None
-        _schedule(target, calendar)
+        schedule(target, calendar)
         target.updated_at = self.now
         plan.targets[kind] = target
         if previous is None:
@@ -282,7 +282,7 @@ class Planner:
         target.business_hours = rule.business_hours
         if target.state in (State.ACTIVE, State.PAUSED):
             new_calendar = self.calendars(calendar_id, rule.business_hours)
-            _schedule(target, new_calendar)
+            schedule(target, new_calendar)
             if target.due_at and target.due_at > self.now and target.breached_at:
                 # A longer target puts a breached promise back on track.
                 target.breached_at = None
@@ -302,20 +302,20 @@ class Planner:
             # Reopened: the clock goes on from what was left when it was met.
             target.state, target.met_at = State.ACTIVE, None
             target.anchor_at = self.now
-            _schedule(target, calendar)
+            schedule(target, calendar)
             self._touch(plan, target)
             plan.changes.append(Change("resumed", target))
         should_pause = rule.pause_when_pending and snap.status in PAUSING_STATUSES
         if should_pause and target.state == State.ACTIVE:
             _spend(target, calendar, max(self.now, target.anchor_at or self.now))
             target.state = State.PAUSED
-            _schedule(target, calendar)
+            schedule(target, calendar)
             self._touch(plan, target)
             plan.changes.append(Change("paused", target))
         elif not should_pause and target.state == State.PAUSED:
             target.state = State.ACTIVE
             target.anchor_at = self.now
-            _schedule(target, calendar)
+            schedule(target, calendar)
             self._touch(plan, target)
             plan.changes.append(Change("resumed", target))
 
