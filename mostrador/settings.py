@@ -115,6 +115,9 @@ INSTALLED_APPS = [
     "mostrador.customers",
     "mostrador.conversations",
     "mostrador.sla",
+    # Triggers run before routing so that a trigger's team or tier is routed at once.
+    "mostrador.automation",
+    "mostrador.routing",
     "mostrador.channels.email",
     "mostrador.api",
     "mostrador.web",

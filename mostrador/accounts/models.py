@@ -30,7 +30,10 @@ class Agent(models.Model):
     tier = models.PositiveSmallIntegerField(default=1)
     # Concurrent conversations per channel kind, e.g. {"email": 20, "webchat": 3}.
     capacity = models.JSONField(default=dict, blank=True)
+    # Tagged strings: "language:es", "product:billing", "channel:webchat".
     skills = models.JSONField(default=list, blank=True)
+    # When routing last gave this agent a conversation (round robin serves the longest idle).
+    last_assigned_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return self.display_name
@@ -50,6 +53,10 @@ class Team(models.Model):
     lead = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
                              on_delete=models.SET_NULL, related_name="led_teams")
     tier = models.PositiveSmallIntegerField(default=1)
+    # The next rung of the ladder: where an escalation from this team goes (L1 → L2 → L3).
+    # Without it, escalation goes to the desk's team of the next tier.
+    escalates_to = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="escalated_from")
     # The team's working hours; wins over the inbox's calendar for its conversations' SLAs.
     calendar = models.ForeignKey("sla.Calendar", null=True, blank=True,
                                  on_delete=models.SET_NULL, related_name="teams")

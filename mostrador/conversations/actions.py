@@ -29,6 +29,7 @@ from mostrador.conversations.inbound import (  # noqa: F401 - part of this modul
     store_attachments,
     store_raw,
 )
+from mostrador.conversations.language import detect_language
 from mostrador.conversations.models import (
     Conversation,
     ConversationTag,
@@ -112,9 +113,10 @@ def do_create_conversation(*, inbox: Inbox, customer: Customer, subject: str, te
     now = timezone.now()
     customer = live_customer(customer)
     conversation = Conversation.objects.create(
-        inbox=inbox, customer=customer, subject=subject[:500], status=Status.NEW,
+        inbox=inbox, customer=customer, subject=subject[:500], status=Status.NEW, status_since=now,
         priority=priority or Conversation.Priority.NORMAL, channel_kind=inbox.channel_kind,
         team=inbox.default_team, custom_fields=custom_fields or {}, created_at=now,
+        language=detect_language(f"{subject}\n{text}") or customer.language or "",
         updated_at=now, last_activity_at=now, waiting_since=now, message_count=1,
     )
     _event(conversation, events.CONVERSATION_CREATED, at=now, user=acting_user,
@@ -343,9 +345,9 @@ def do_change_status(conversation: Conversation, status: str, *, acting_user) ->
         raise Conflict(_("A closed conversation cannot change; a new message opens a "
                          "follow-up."), field="status")
     now = timezone.now()
-    locked.status = status
+    locked.status, locked.status_since = status, now
     locked.updated_at = now
-    fields = ["status", "updated_at"]
+    fields = ["status", "status_since", "updated_at"]
     if status == Status.SOLVED:
         locked.solved_at, locked.waiting_since = now, None
         fields += ["solved_at", "waiting_since"]
@@ -392,8 +394,8 @@ def do_assign(conversation: Conversation, assignee, *, acting_user) -> Conversat
     locked.assignee, locked.updated_at = assignee, now
     fields = ["assignee", "updated_at"]
     if assignee is not None and locked.status == Status.NEW:
-        locked.status = Status.OPEN
-        fields.append("status")
+        locked.status, locked.status_since = Status.OPEN, now
+        fields += ["status", "status_since"]
     locked.save(update_fields=fields)
     _event(locked, events.ASSIGNEE_CHANGED, at=now, user=acting_user, before=before,
            after=assignee.pk if assignee else None)
@@ -580,7 +582,8 @@ def do_merge_conversations(source: Conversation, target: Conversation, *,
         message_count=F("message_count") + moved, last_activity_at=last, updated_at=now)
     before_status = source.status
     Conversation.objects.filter(pk=source.pk).update(
-        merged_into=target, status=Status.CLOSED, closed_at=now, waiting_since=None,
+        merged_into=target, status=Status.CLOSED, status_since=now, closed_at=now,
+        waiting_since=None,
         message_count=0, updated_at=now)
     _event(target, events.MERGED, at=now, user=acting_user,
            after={"from": source.pk, "messages": moved})
@@ -619,7 +622,7 @@ def do_split_message(message: Message, *, acting_user) -> Conversation:
     subject = (message.subject or "").strip() or _first_line(message.reply_text or message.text)
     new = Conversation.objects.create(
         inbox_id=source.inbox_id, customer_id=source.customer_id, subject=subject[:500],
-        status=Status.NEW, priority=source.priority, team_id=source.team_id,
+        status=Status.NEW, status_since=now, priority=source.priority, team_id=source.team_id,
         language=source.language, channel_kind=message.channel_kind or source.channel_kind,
         created_at=now, updated_at=now, last_activity_at=message.created_at,
         waiting_since=message.created_at, message_count=1,

@@ -27,7 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import DatabaseError, IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -35,6 +35,7 @@ from django.utils.translation import gettext as _
 from mostrador.channels.base import InboundAttachment, InboundMessage, ParseError
 from mostrador.channels.registry import get_adapter
 from mostrador.conversations import events, search
+from mostrador.conversations.language import detect_language
 from mostrador.conversations.models import (
     Attachment,
     Conversation,
@@ -350,8 +351,9 @@ class _Batch:
         if new:
             conversation = Conversation(
                 inbox=self.inbox, customer=customer, subject=(inbound.subject or "")[:500],
-                status=Status.NEW, channel_kind=self.inbox.channel_kind,
+                status=Status.NEW, status_since=self.now, channel_kind=self.inbox.channel_kind,
                 team_id=self.inbox.default_team_id, created_at=self.now, updated_at=self.now,
+                language=intake_language(inbound, customer),
                 last_activity_at=self.now, waiting_since=self.now, message_count=0,
             )
         result = ReceiveResult("created" if new else "threaded", conversation,
@@ -539,6 +541,12 @@ def _needs_follow_up(conversation: Conversation, now: dt.datetime) -> bool:
                 and conversation.solved_at < now - window)
 
 
+def intake_language(inbound: InboundMessage, customer: Customer) -> str:
+    """The language a new conversation is in: what the customer wrote, else their setting."""
+    text = f"{inbound.subject}\n{inbound.reply_text or inbound.text}"
+    return detect_language(text) or customer.language or ""
+
+
 def _receive_changing(inbox: Inbox, conversation: Conversation | None, inbound: InboundMessage,
                       customer: Customer, now: dt.datetime, *,
                       follow_up_of: Conversation | None, thread_note: str) -> ReceiveResult:
@@ -546,8 +554,9 @@ def _receive_changing(inbox: Inbox, conversation: Conversation | None, inbound: 
     if conversation is None:
         conversation = Conversation.objects.create(
             inbox=inbox, customer=customer, subject=(inbound.subject or "")[:500],
-            status=Status.NEW, channel_kind=inbox.channel_kind, team=inbox.default_team,
-            created_at=now, updated_at=now, last_activity_at=now, waiting_since=now,
+            status=Status.NEW, status_since=now, channel_kind=inbox.channel_kind,
+            team=inbox.default_team, created_at=now, language=intake_language(inbound, customer),
+            updated_at=now, last_activity_at=now, waiting_since=now,
             follow_up_of=follow_up_of, message_count=1,
         )
         opened = [_new_event(conversation, events.CONVERSATION_CREATED, now, customer=customer,
@@ -567,7 +576,8 @@ def _receive_changing(inbox: Inbox, conversation: Conversation | None, inbound: 
         before = conversation.status
         Conversation.objects.filter(pk=conversation.pk).update(
             last_activity_at=now, updated_at=now, message_count=F("message_count") + 1,
-            waiting_since=Coalesce("waiting_since", now), status=Status.OPEN, solved_at=None)
+            waiting_since=Coalesce("waiting_since", now), status=Status.OPEN, solved_at=None,
+            status_since=Case(When(status=Status.OPEN, then=F("status_since")), default=now))
         conversation.status, conversation.solved_at = Status.OPEN, None
         _save_events([_new_event(conversation, events.STATUS_CHANGED, now, customer=customer,
                                  message=message, before=before, after=Status.OPEN)])

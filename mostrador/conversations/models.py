@@ -63,6 +63,8 @@ class Conversation(models.Model):
                                  related_name="conversations")
     subject = models.CharField(max_length=500, blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.NEW)
+    # When the conversation entered its current status (time rules count from it).
+    status_since = models.DateTimeField(null=True, blank=True)
     priority = models.PositiveSmallIntegerField(choices=Priority.choices,
                                                 default=Priority.NORMAL)
     assignee = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
@@ -127,6 +129,8 @@ class Conversation(models.Model):
                          name="conv_priority_idx"),
             models.Index(fields=["priority", "last_activity_at", "id"],
                          name="conv_priority_all_idx"),
+            # Time rules: "pending for 3 days", "solved for 4 days".
+            models.Index(fields=["status", "status_since", "id"], name="conv_status_since_idx"),
             # Least time left first.
             models.Index(fields=["status", "sla_due_at", "id"], name="conv_sla_idx"),
             models.Index(fields=["sla_due_at", "id"], name="conv_sla_all_idx",

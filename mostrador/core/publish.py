@@ -31,6 +31,7 @@ BatchListener = Callable[[list[tuple[str, dict[str, Any]]]], None]
 _listeners: dict[str, list[Listener]] = defaultdict(list)
 _batch_listeners: list[BatchListener] = []
 _muted = threading.local()
+_cause = threading.local()
 _delivered = threading.local()
 
 
@@ -65,9 +66,29 @@ def muted() -> Iterator[None]:
         _muted.on = False
 
 
+@contextlib.contextmanager
+def caused_by(cause: str) -> Iterator[None]:
+    """Mark every event published from this thread meanwhile with ``payload["cause"]``, so
+    listeners can tell the writes they provoked themselves (a trigger's actions) from the
+    changes people made: the loop guard of automation."""
+    previous = getattr(_cause, "value", None)
+    _cause.value = cause
+    try:
+        yield
+    finally:
+        _cause.value = previous
+
+
+def current_cause() -> str | None:
+    return getattr(_cause, "value", None)
+
+
 def publish_on_commit(kind: str, payload: dict[str, Any]) -> None:
     if getattr(_muted, "on", False):
         return
+    cause = getattr(_cause, "value", None)
+    if cause is not None:
+        payload = {**payload, "cause": cause}
     listeners = [*_listeners.get(kind, ()), *_listeners.get("*", ())]
     if not listeners and not _batch_listeners:
         return
