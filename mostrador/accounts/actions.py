@@ -75,10 +75,21 @@ def do_update_agent(agent: Agent, **changes) -> Agent:
         raise ValidationFailed(f"unknown role {changes['role']!r}", field="role")
     if "tier" in changes and changes["tier"] not in (1, 2, 3):
         raise ValidationFailed("tier must be 1, 2 or 3", field="tier")
+    if "status" in changes and changes["status"] not in Agent.Status.values:
+        raise ValidationFailed(_("Unknown status %(status)s.") % {"status": changes["status"]},
+                               field="status")
+    before_status = agent.status
     for field, value in changes.items():
         setattr(agent, field, value)
     if changes:
         agent.save(update_fields=list(changes))
+    if "status" in changes and changes["status"] != before_status:
+        # Routing gives queued work to an agent who comes online.
+        publish_on_commit("agent.status_changed", {"user_id": agent.user_id,
+                                                   "before": before_status,
+                                                   "status": agent.status})
+    if "capacity" in changes or "skills" in changes or "tier" in changes:
+        publish_on_commit("agent.routing_changed", {"user_id": agent.user_id})
     return agent
 
 
