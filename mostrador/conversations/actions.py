@@ -217,7 +217,8 @@ def do_add_note(conversation: Conversation, text: str, *, acting_user) -> Messag
     mentioned = mentioned_agents(text)
     message = Message.objects.create(
         conversation=conversation, inbox_id=conversation.inbox_id,
-        direction=Message.Direction.NOTE, author_kind=Message.AuthorKind.AGENT,
+        direction=Message.Direction.NOTE,
+        author_kind=Message.AuthorKind.AGENT if acting_user else Message.AuthorKind.SYSTEM,
         author_user=acting_user, channel_kind="note", text=text, reply_text=text,
         meta={"mentions": mentioned} if mentioned else {}, created_at=now,
     )

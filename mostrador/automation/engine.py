@@ -1,0 +1,400 @@
+"""Running rules: the facts a condition looks at, and the actions triggers, time rules and
+macros share.
+
+Triggers run after commit, once per committed change of a conversation, in ``position`` order.
+When one fires, the pass starts again from the top with the conversation as the actions left it,
+and each trigger fires at most once per change (so "if priority is urgent, then notify" sees the
+priority another trigger just raised). The writes a trigger makes are published as caused by
+``trigger`` and do not wake triggers again: that is the loop guard. Writes of time rules,
+routing and people do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from mostrador.accounts.models import Agent, Team
+from mostrador.automation import events
+from mostrador.automation.models import Trigger
+from mostrador.automation.rules import (
+    Action,
+    Facts,
+    Predicate,
+    compile_conditions,
+    fold,
+    parse_actions,
+    parse_conditions,
+)
+from mostrador.conversations import actions as conversation_actions
+from mostrador.conversations import events as conversation_events
+from mostrador.conversations.models import Conversation, Event, Message
+from mostrador.core.publish import caused_by
+from mostrador.core.tasks import enqueue_on_commit
+
+logger = logging.getLogger(__name__)
+TRIGGER_CAUSE = "trigger"
+# Timeline kinds that are not a change worth a trigger's attention.
+QUIET_PREFIXES = ("sla.", "automation.", "routing.", "message.sent", "message.failed",
+                  "message.bounced", "message.automatic", "note.mentioned")
+CHANGE_FIELDS = {
+    conversation_events.STATUS_CHANGED: "status",
+    conversation_events.PRIORITY_CHANGED: "priority",
+    conversation_events.ASSIGNEE_CHANGED: "assignee",
+    conversation_events.TEAM_CHANGED: "team",
+    conversation_events.TIER_CHANGED: "tier",
+}
+
+
+# --- facts ---------------------------------------------------------------------------------
+
+
+def facts_for(conversation: Conversation, *, changes: dict[str, tuple] | None = None,
+              need_business_hours: bool = False, now: dt.datetime | None = None) -> Facts:
+    """What conditions look at, read once: the conversation, its customer, its latest customer
+    message and, only when some rule asks, whether its channel is open now."""
+    customer = conversation.customer
+    last = (conversation.messages.filter(direction=Message.Direction.INBOUND, automatic=False)
+            .order_by("-created_at", "-id").values_list("reply_text", "text").first())
+    text = (last[0] or last[1]) if last else ""
+    email = customer.identities.filter(kind="email").order_by("id").values_list(
+        "external_id", flat=True).first() or ""
+    facts: Facts = {
+        "status": conversation.status,
+        "priority": conversation.priority,
+        "channel": conversation.channel_kind,
+        "inbox": conversation.inbox_id,
+        "team": conversation.team_id,
+        "tier": conversation.tier,
+        "assignee": conversation.assignee_id,
+        "request_type": conversation.request_type,
+        "language": conversation.language,
+        "subject": conversation.subject,
+        "text": text,
+        "tags": list(conversation.tags.values_list("name", flat=True)),
+        "customer.segments": list(customer.segments or ()),
+        "customer.language": customer.language,
+        "customer.email": email,
+        "customer.organisation": customer.organisation_id,
+        "customer.attributes": dict(customer.attributes or {}),
+        "fields": dict(conversation.custom_fields or {}),
+        "message_count": conversation.message_count,
+        "_changes": changes or {},
+        "_folded.text": fold(text),
+        "_folded.subject": fold(conversation.subject),
+    }
+    if need_business_hours:
+        facts["business_hours"] = is_open(conversation, now or timezone.now())
+    return facts
+
+
+def is_open(conversation: Conversation, now: dt.datetime) -> bool:
+    from mostrador.sla import calendars
+    from mostrador.sla.models import Calendar
+
+    calendar = None
+    if conversation.team_id and conversation.team.calendar_id:
+        calendar = conversation.team.calendar
+    elif conversation.inbox.calendar_id:
+        calendar = conversation.inbox.calendar
+    else:
+        calendar = Calendar.objects.filter(is_default=True).first()
+    return True if calendar is None else calendars.for_row(calendar).is_open(now)
+
+
+# --- compiled triggers ---------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class CompiledRule:
+    pk: int
+    name: str
+    on: frozenset[str]
+    matches: Predicate
+    actions: tuple[Action, ...]
+    needs_business_hours: bool
+
+
+_compiled: dict[tuple[int, dt.datetime], CompiledRule] = {}
+
+
+def compiled_triggers() -> list[CompiledRule]:
+    """The active triggers in order, compiled once per version (cached by updated_at)."""
+    rows = list(Trigger.objects.filter(active=True).order_by("position", "id"))
+    result = []
+    for row in rows:
+        key = (row.pk, row.updated_at)
+        rule = _compiled.get(key)
+        if rule is None:
+            try:
+                rule = compile_rule(row.pk, row.name, row.events, row.conditions, row.actions)
+            except Exception:
+                logger.exception("trigger %s cannot be compiled; skipped", row.pk)
+                continue
+            if len(_compiled) > 5000:
+                _compiled.clear()
+            _compiled[key] = rule
+        result.append(rule)
+    return result
+
+
+def compile_rule(pk: int, name: str, on: Iterable[str], conditions: Any,
+                 actions: Any) -> CompiledRule:
+    parsed = parse_conditions(conditions)
+    fields = {c.field for c in [*parsed.all, *parsed.any]}
+    return CompiledRule(pk, name, frozenset(on or ()), compile_conditions(parsed),
+                        tuple(parse_actions(actions)), "business_hours" in fields)
+
+
+# --- triggers after commit -----------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class _Change:
+    on: set[str] = dataclasses.field(default_factory=set)
+    event_ids: list[int] = dataclasses.field(default_factory=list)
+
+
+def on_commit_batch(batch: list[tuple[str, dict[str, Any]]]) -> None:
+    """The listener: which conversations changed how, then :func:`run_triggers` for each."""
+    changes: dict[int, _Change] = {}
+    for kind, payload in batch:
+        conversation_id = payload.get("conversation_id")
+        if not conversation_id or payload.get("cause") == TRIGGER_CAUSE:
+            continue
+        if kind.startswith(QUIET_PREFIXES):
+            continue
+        change = changes.setdefault(conversation_id, _Change())
+        if kind == conversation_events.CONVERSATION_CREATED:
+            change.on.add(Trigger.On.CREATED)
+        elif kind == conversation_events.MESSAGE_RECEIVED:
+            change.on.add(Trigger.On.MESSAGE)
+        if payload.get("event_id") and kind in CHANGE_FIELDS:
+            change.event_ids.append(payload["event_id"])
+        if kind != conversation_events.CONVERSATION_CREATED:
+            change.on.add(Trigger.On.UPDATED)
+    if not changes:
+        return
+    triggers = compiled_triggers()
+    if not triggers:
+        return
+    for conversation_id, change in changes.items():
+        if Trigger.On.CREATED in change.on:
+            # The first message comes with the creation: one "created", not also an update.
+            change.on -= {Trigger.On.UPDATED, Trigger.On.MESSAGE}
+        try:
+            run_triggers(conversation_id, change.on, triggers,
+                         changes=_field_changes(change.event_ids))
+        except Exception:
+            logger.exception("triggers failed on conversation %s", conversation_id)
+
+
+def _field_changes(event_ids: list[int]) -> dict[str, tuple]:
+    found: dict[str, tuple] = {}
+    if not event_ids:
+        return found
+    for kind, before, after in (Event.objects.filter(pk__in=event_ids).order_by("at", "id")
+                                .values_list("kind", "before", "after")):
+        field = CHANGE_FIELDS[kind]
+        first_before = found[field][0] if field in found else before
+        found[field] = (first_before, after)
+    return found
+
+
+def _load(conversation_id: int) -> Conversation | None:
+    return (Conversation.objects.select_related("customer", "inbox", "team")
+            .filter(pk=conversation_id, merged_into__isnull=True).first())
+
+
+def run_triggers(conversation_id: int, on: set[str], triggers: list[CompiledRule], *,
+                 changes: dict[str, tuple] | None = None) -> list[int]:
+    """Evaluate the triggers for one change; returns the ids of those that fired."""
+    interested = [t for t in triggers if t.on & on]
+    if not interested:
+        return []
+    conversation = _load(conversation_id)
+    if conversation is None:
+        return []
+    need_hours = any(t.needs_business_hours for t in interested)
+    facts = facts_for(conversation, changes=changes, need_business_hours=need_hours)
+    fired: list[int] = []
+    while True:
+        for trigger in interested:
+            if trigger.pk in fired or not trigger.matches(facts):
+                continue
+            fire_trigger(conversation, trigger)
+            fired.append(trigger.pk)
+            conversation = _load(conversation_id)
+            if conversation is None:
+                return fired
+            facts = facts_for(conversation, changes=changes, need_business_hours=need_hours)
+            break
+        else:
+            return fired
+
+
+def fire_trigger(conversation: Conversation, trigger: CompiledRule) -> None:
+    with caused_by(TRIGGER_CAUSE), transaction.atomic():
+        outcome = apply_actions(conversation, trigger.actions, acting_user=None,
+                                automatic=True, label=trigger.name)
+        conversation_actions.record_event(
+            conversation, events.TRIGGER_FIRED, at=timezone.now(),
+            after={"trigger": trigger.pk, "name": trigger.name, **outcome.as_dict()})
+        Trigger.objects.filter(pk=trigger.pk).update(fired_count=F("fired_count") + 1,
+                                                     last_fired_at=timezone.now())
+
+
+# --- actions -------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Outcome:
+    done: list[str] = dataclasses.field(default_factory=list)
+    skipped: list[str] = dataclasses.field(default_factory=list)
+    # A macro's reply text, when the macro writes one.
+    reply: Message | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"actions": self.done, "skipped": self.skipped}
+
+
+def text_for(value: Any, conversation: Conversation) -> str:
+    """The body of a reply or note in the conversation's language (customer's, else any)."""
+    if isinstance(value, str):
+        return value
+    bodies = {k: v for k, v in (value or {}).items() if isinstance(v, str) and v.strip()}
+    for language in (conversation.language, conversation.customer.language, "es", "en", ""):
+        if language in bodies:
+            return bodies[language]
+    return next(iter(bodies.values()), "")
+
+
+def _render(value: Any, conversation: Conversation, agent_user) -> str:
+    from mostrador.automation.templating import placeholder_context, render
+
+    return render(text_for(value, conversation),
+                  placeholder_context(conversation, agent_user=agent_user)).strip()
+
+
+def apply_actions(conversation: Conversation, actions: Iterable[Action], *, acting_user,
+                  automatic: bool, label: str) -> Outcome:
+    """Run actions on a conversation inside the caller's transaction. An action whose target
+    is gone (a deleted team, a deactivated agent) is skipped and reported, not fatal."""
+    outcome = Outcome()
+    user_model = get_user_model()
+    for action in actions:
+        kind, value = action.type, action.value
+        conversation.refresh_from_db()
+        try:
+            if kind == "assign":
+                if value == "auto":
+                    from mostrador.routing.actions import route
+
+                    if conversation.assignee_id:
+                        conversation_actions.do_assign(conversation, None,
+                                                       acting_user=acting_user)
+                    route(conversation.pk)
+                else:
+                    user = None
+                    if value is not None:
+                        user = user_model.objects.filter(pk=value, is_active=True).first()
+                        if user is None:
+                            outcome.skipped.append(f"assign: no active agent {value}")
+                            continue
+                    conversation_actions.do_assign(conversation, user, acting_user=acting_user)
+            elif kind == "set_team":
+                team = Team.objects.filter(pk=value).first() if value is not None else None
+                if value is not None and team is None:
+                    outcome.skipped.append(f"set_team: no team {value}")
+                    continue
+                conversation_actions.do_set_team(conversation, team, acting_user=acting_user)
+            elif kind == "set_tier":
+                conversation_actions.do_set_tier(conversation, value, acting_user=acting_user)
+            elif kind == "escalate":
+                from mostrador.routing.actions import MAX_TIER, do_escalate
+
+                if conversation.tier >= MAX_TIER:
+                    outcome.skipped.append("escalate: already at the top tier")
+                    continue
+                do_escalate(conversation, acting_user=acting_user)
+            elif kind == "set_priority":
+                conversation_actions.do_change_priority(conversation, value,
+                                                        acting_user=acting_user)
+            elif kind == "set_status":
+                if conversation.status == Conversation.Status.CLOSED:
+                    outcome.skipped.append("set_status: closed")
+                    continue
+                conversation_actions.do_change_status(conversation, value,
+                                                      acting_user=acting_user)
+            elif kind == "add_tags":
+                conversation_actions.do_add_tags(conversation, value, acting_user=acting_user)
+            elif kind == "remove_tags":
+                conversation_actions.do_remove_tags(conversation, value, acting_user=acting_user)
+            elif kind == "set_field":
+                conversation_actions.do_set_custom_fields(
+                    conversation, {value["name"]: value.get("value")}, acting_user=acting_user)
+            elif kind == "reply":
+                text = _render(value, conversation, acting_user)
+                if not text:
+                    outcome.skipped.append("reply: empty")
+                    continue
+                if automatic:
+                    sent = conversation_actions.do_send_automatic_reply(
+                        conversation, text, reason=f"automation: {label}")
+                    if sent is None:
+                        outcome.skipped.append("reply: the customer's message may not be "
+                                               "answered automatically")
+                        continue
+                else:
+                    outcome.reply = conversation_actions.do_send_reply(
+                        conversation, text, acting_user=acting_user)
+            elif kind == "add_note":
+                text = _render(value, conversation, acting_user)
+                conversation_actions.do_add_note(conversation, text, acting_user=acting_user)
+            elif kind == "notify":
+                recipients = notify_recipients(conversation, value.get("to"))
+                if not recipients:
+                    outcome.skipped.append("notify: nobody to tell")
+                    continue
+                from mostrador.automation.tasks import notify_agents
+
+                text = _render(value.get("text") or "", conversation, None)
+                enqueue_on_commit(notify_agents, recipients, conversation.pk, label, text)
+            elif kind == "webhook":
+                from mostrador.automation.webhooks import enqueue_trigger_webhook
+
+                enqueue_trigger_webhook(value, conversation.pk, trigger_name=label)
+            outcome.done.append(kind)
+        except Exception as exc:  # one failing action does not undo the others
+            from mostrador.core.errors import MostradorError
+
+            if not isinstance(exc, MostradorError):
+                raise
+            outcome.skipped.append(f"{kind}: {exc}")
+    return outcome
+
+
+def notify_recipients(conversation: Conversation, to: Any) -> list[int]:
+    users = get_user_model().objects.filter(is_active=True)
+    if to == "assignee":
+        ids = [conversation.assignee_id] if conversation.assignee_id else []
+    elif to == "team":
+        ids = list(users.filter(teams=conversation.team_id).values_list("pk", flat=True)) \
+            if conversation.team_id else []
+    elif to == "supervisors":
+        ids = list(users.filter(agent__role__in=[Agent.Role.SUPERVISOR, Agent.Role.ADMIN])
+                   .values_list("pk", flat=True))
+    elif isinstance(to, list):
+        ids = list(users.filter(pk__in=[i for i in to if isinstance(i, int)])
+                   .values_list("pk", flat=True))
+    else:
+        ids = []
+    return sorted(set(ids))
