@@ -39,6 +39,11 @@ def on_commit_batch(batch: list[tuple[str, dict[str, Any]]]) -> None:
                 inboxes[payload["inbox_id"]] = None
     if not (route or agents or teams or inboxes):
         return
+    from mostrador.routing.models import AssignmentRule
+
+    # A desk that assigns by hand pays one small query per commit, no task.
+    if not AssignmentRule.objects.exclude(strategy=AssignmentRule.Strategy.MANUAL).exists():
+        return
     from mostrador.core.tasks import enqueue_on_commit
     from mostrador.routing.tasks import route_after_changes
 

@@ -220,7 +220,8 @@ def test_legal_deadline_counts_business_days_from_the_day_after(desk, run_commit
 def test_warning_then_breach_escalates_exactly_once(desk, spain, run_commits, mailoutbox):
     policy(run_commits, first_response_minutes=30, business_hours=False, escalate_tier=True,
            escalate_team=desk.team_l2)
-    do_update_agent(desk.ana.agent, tier=1)
+    with run_commits():
+        do_update_agent(desk.ana.agent, tier=1)
     start = dt.datetime(2026, 10, 17, 23, 0, tzinfo=UTC)  # a Saturday night: calendar time
     conversation = receive(desk, run_commits, start, mail("<b1@x>"))
     with time_machine.travel(start, tick=False), run_commits():
