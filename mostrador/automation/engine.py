@@ -19,7 +19,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from mostrador.accounts.models import Agent, Team
@@ -123,27 +123,28 @@ class CompiledRule:
     needs_business_hours: bool
 
 
-_compiled: dict[tuple[int, dt.datetime], CompiledRule] = {}
+_ordered: dict[str, Any] = {"version": None, "rules": []}
 
 
 def compiled_triggers() -> list[CompiledRule]:
-    """The active triggers in order, compiled once per version (cached by updated_at)."""
-    rows = list(Trigger.objects.filter(active=True).order_by("position", "id"))
-    result = []
-    for row in rows:
-        key = (row.pk, row.updated_at)
-        rule = _compiled.get(key)
-        if rule is None:
-            try:
-                rule = compile_rule(row.pk, row.name, row.events, row.conditions, row.actions)
-            except Exception:
-                logger.exception("trigger %s cannot be compiled; skipped", row.pk)
-                continue
-            if len(_compiled) > 5000:
-                _compiled.clear()
-            _compiled[key] = rule
-        result.append(rule)
-    return result
+    """The active triggers in order, compiled once per version.
+
+    Each call costs one aggregate query (how many triggers, the latest change): every write
+    to a trigger (edit, toggle, move) stamps ``updated_at`` and a deletion changes the count,
+    so while both stay the same the compiled list is still right."""
+    version = Trigger.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    key = (version["n"], version["last"])
+    if _ordered["version"] == key:
+        return _ordered["rules"]
+    rules = []
+    for row in Trigger.objects.filter(active=True).order_by("position", "id"):
+        try:
+            rules.append(compile_rule(row.pk, row.name, row.events, row.conditions,
+                                      row.actions))
+        except Exception:
+            logger.exception("trigger %s cannot be compiled; skipped", row.pk)
+    _ordered.update(version=key, rules=rules)
+    return rules
 
 
 def compile_rule(pk: int, name: str, on: Iterable[str], conditions: Any,

@@ -18,6 +18,7 @@ types in :data:`ACTION_TYPES`.
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from collections.abc import Callable
 from typing import Any
@@ -215,7 +216,17 @@ Predicate = Callable[[Facts], bool]
 
 
 def fold(text: str) -> str:
-    """Case- and accent-insensitive form used by text conditions."""
+    """Case- and accent-insensitive form used by text conditions (short values remembered:
+    the same statuses, tags and words come back on every message)."""
+    return _fold_short(text) if len(text) <= 200 else _fold(text)
+
+
+@functools.lru_cache(maxsize=65536)
+def _fold_short(text: str) -> str:
+    return _fold(text)
+
+
+def _fold(text: str) -> str:
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 

@@ -131,6 +131,10 @@ class Conversation(models.Model):
                          name="conv_priority_all_idx"),
             # Time rules: "pending for 3 days", "solved for 4 days".
             models.Index(fields=["status", "status_since", "id"], name="conv_status_since_idx"),
+            # Routing's load count: conversations waiting on each agent, per channel.
+            models.Index(fields=["channel_kind", "assignee"], name="conv_load_idx",
+                         condition=Q(status__in=["new", "open", "on_hold"],
+                                     assignee__isnull=False)),
             # Least time left first.
             models.Index(fields=["status", "sla_due_at", "id"], name="conv_sla_idx"),
             models.Index(fields=["sla_due_at", "id"], name="conv_sla_all_idx",

@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,8 +42,8 @@ Strategy = AssignmentRule.Strategy
 # What counts against an agent's capacity: conversations waiting on them.
 LOAD_STATUSES = (Status.NEW, Status.OPEN, Status.ON_HOLD)
 ROUTABLE_STATUSES = (Status.NEW, Status.OPEN)
+_LOAD_STATUSES_SQL = ", ".join(f"'{status}'" for status in LOAD_STATUSES)
 MAX_TIER = 3
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
 
 
 # --- rules ---------------------------------------------------------------------------------
@@ -84,6 +86,24 @@ def do_set_assignment_rule(*, team: Team | None = None, inbox=None, strategy: st
         "rule_id": rule.pk, "team_id": rule.team_id, "inbox_id": rule.inbox_id,
         "before": before, "acting_user_id": getattr(acting_user, "pk", None)})
     return rule
+
+
+@transaction.atomic
+def do_delete_assignment_rule(*, team: Team | None = None, inbox=None, acting_user) -> bool:
+    """Remove the rule of a team or an inbox: its conversations are assigned by hand again (a
+    team's fall back to their inbox's rule). False when it had none."""
+    if (team is None) == (inbox is None):
+        raise ValidationFailed(_("A rule belongs to a team or to an inbox."), field="team")
+    rule = AssignmentRule.objects.select_for_update().filter(team=team, inbox=inbox).first()
+    if rule is None:
+        return False
+    before = {"strategy": rule.strategy, "premium_segments": rule.premium_segments,
+              "include_away": rule.include_away}
+    publish_on_commit("routing.rule_changed", {
+        "rule_id": rule.pk, "team_id": rule.team_id, "inbox_id": rule.inbox_id,
+        "before": before, "deleted": True, "acting_user_id": getattr(acting_user, "pk", None)})
+    rule.delete()
+    return True
 
 
 # --- choosing an agent ---------------------------------------------------------------------
@@ -136,35 +156,73 @@ def required_skills(conversation: Conversation) -> frozenset[str]:
 
 
 def candidates(conversation: Conversation, rule: AssignmentRule) -> list[Candidate]:
-    """Active agents who may take the conversation, with their current load on its channel."""
+    """Active agents who may take the conversation, with their current load on its channel.
+
+    Two statements, in SQL of our own: this runs for every routed conversation, and the ORM's
+    per-row conversions (JSON fields, an IN list of every team member for the loads) cost more
+    than the queries themselves. The load count reads the partial index conv_load_idx."""
     statuses = [Agent.Status.ONLINE] + ([Agent.Status.AWAY] if rule.include_away else [])
-    agents = Agent.objects.filter(user__is_active=True, status__in=statuses,
-                                  tier__gte=conversation.tier)
+    agent_table = Agent._meta.db_table
+    user_table = get_user_model()._meta.db_table
+    members_table = Team.members.through._meta.db_table
+    sql = (f"SELECT a.user_id, a.tier, a.capacity, a.skills, a.last_assigned_at "
+           f"FROM {agent_table} a JOIN {user_table} u ON u.id = a.user_id ")
+    params: list[Any] = []
     if conversation.team_id:
-        agents = agents.filter(user__teams=conversation.team_id)
-    found = [Candidate(user_id, tier, capacity_for(capacity, conversation.channel_kind),
-                       frozenset(skills or ()), last)
-             for user_id, tier, capacity, skills, last in agents.values_list(
-                 "user_id", "tier", "capacity", "skills", "last_assigned_at")]
-    if not found:
-        return []
-    loads = dict(
-        Conversation.objects.filter(assignee_id__in=[c.user_id for c in found],
-                                    status__in=LOAD_STATUSES,
-                                    channel_kind=conversation.channel_kind)
-        .values_list("assignee_id").annotate(n=Count("id")).values_list("assignee_id", "n"))
+        sql += f"JOIN {members_table} m ON m.user_id = a.user_id AND m.team_id = %s "
+        params.append(conversation.team_id)
+    sql += (f"WHERE u.is_active = %s AND a.tier >= %s "
+            f"AND a.status IN ({', '.join(['%s'] * len(statuses))})")
+    params += [True, conversation.tier, *statuses]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = [Candidate(user_id, tier,
+                           capacity_for(_json(capacity), conversation.channel_kind),
+                           _skills(skills), last)
+                 for user_id, tier, capacity, skills, last in cursor.fetchall()]
+        if not found:
+            return []
+        # The statuses are written out, not bound: SQLite uses a partial index only when the
+        # query's terms visibly imply the index's condition.
+        cursor.execute(
+            f"SELECT assignee_id, COUNT(*) FROM {Conversation._meta.db_table} "
+            f"WHERE channel_kind = %s AND assignee_id IS NOT NULL "
+            f"AND status IN ({_LOAD_STATUSES_SQL}) GROUP BY assignee_id",
+            [conversation.channel_kind])
+        loads = dict(cursor.fetchall())
     for candidate in found:
         candidate.load = loads.get(candidate.user_id, 0)
     return found
 
 
+@functools.lru_cache(maxsize=4096)
+def _parse(text: str) -> Any:
+    return json.loads(text)
+
+
+def _json(value: Any) -> Any:
+    """A JSON column as the driver hands it: text on SQLite (parsed once per distinct value),
+    already decoded on PostgreSQL."""
+    return _parse(value) if isinstance(value, str) else value
+
+
+@functools.lru_cache(maxsize=4096)
+def _skill_set(text: str) -> frozenset[str]:
+    return frozenset(json.loads(text) or ())
+
+
+def _skills(value: Any) -> frozenset[str]:
+    return _skill_set(value) if isinstance(value, str) else frozenset(value or ())
+
+
 def rank(conversation: Conversation, strategy: str, pool: list[Candidate]) -> list[Candidate]:
     """The pool in the order the strategy tries it (agents without room left out)."""
     open_ = [c for c in pool if c.has_room]
-    never = _EPOCH
 
     def idle(c: Candidate) -> tuple:
-        return (c.last_assigned_at or never, c.user_id)
+        # Never assigned first; the moments compare among themselves (datetimes, or ISO text
+        # as SQLite hands them back).
+        return (c.last_assigned_at is not None, c.last_assigned_at or "", c.user_id)
 
     if strategy == Strategy.ROUND_ROBIN:
         return sorted(open_, key=idle)
