@@ -226,8 +226,8 @@ def measure_triggers(args: argparse.Namespace, setup: dict, rng: random.Random) 
         started = time.perf_counter()
         triggers = engine.compiled_triggers()
         conversation = engine._load(pk)
-        facts = engine.facts_for(conversation, need_business_hours=any(
-            t.needs_business_hours for t in triggers))
+        facts = engine.facts_for(conversation, needs=frozenset().union(
+            *(t.needs for t in triggers if t.on & on)))
         matching = [t.pk for t in triggers if t.on & on and t.matches(facts)]
         evaluated = time.perf_counter() - started
         started = time.perf_counter()

@@ -57,16 +57,18 @@ CHANGE_FIELDS = {
 # --- facts ---------------------------------------------------------------------------------
 
 
+# Facts that cost a query of their own, read only when some rule looks at them.
+COSTLY_FACTS = frozenset({"text", "tags", "customer.email", "business_hours"})
+
+
 def facts_for(conversation: Conversation, *, changes: dict[str, tuple] | None = None,
+              needs: frozenset[str] | set[str] | None = None,
               need_business_hours: bool = False, now: dt.datetime | None = None) -> Facts:
-    """What conditions look at, read once: the conversation, its customer, its latest customer
-    message and, only when some rule asks, whether its channel is open now."""
+    """What conditions look at: the conversation and its customer (already loaded) and, when
+    ``needs`` names them (None: all), the latest customer message, the tags, the customer's
+    e-mail address and whether the channel is open now."""
     customer = conversation.customer
-    last = (conversation.messages.filter(direction=Message.Direction.INBOUND, automatic=False)
-            .order_by("-created_at", "-id").values_list("reply_text", "text").first())
-    text = (last[0] or last[1]) if last else ""
-    email = customer.identities.filter(kind="email").order_by("id").values_list(
-        "external_id", flat=True).first() or ""
+    wanted = COSTLY_FACTS if needs is None else needs
     facts: Facts = {
         "status": conversation.status,
         "priority": conversation.priority,
@@ -78,20 +80,27 @@ def facts_for(conversation: Conversation, *, changes: dict[str, tuple] | None = 
         "request_type": conversation.request_type,
         "language": conversation.language,
         "subject": conversation.subject,
-        "text": text,
-        "tags": list(conversation.tags.values_list("name", flat=True)),
         "customer.segments": list(customer.segments or ()),
         "customer.language": customer.language,
-        "customer.email": email,
         "customer.organisation": customer.organisation_id,
         "customer.attributes": dict(customer.attributes or {}),
         "fields": dict(conversation.custom_fields or {}),
         "message_count": conversation.message_count,
         "_changes": changes or {},
-        "_folded.text": fold(text),
         "_folded.subject": fold(conversation.subject),
     }
-    if need_business_hours:
+    if "text" in wanted:
+        last = (conversation.messages.filter(direction=Message.Direction.INBOUND,
+                                             automatic=False)
+                .order_by("-created_at", "-id").values_list("reply_text", "text").first())
+        text = (last[0] or last[1]) if last else ""
+        facts["text"], facts["_folded.text"] = text, fold(text)
+    if "tags" in wanted:
+        facts["tags"] = list(conversation.tags.values_list("name", flat=True))
+    if "customer.email" in wanted:
+        facts["customer.email"] = customer.identities.filter(kind="email").order_by(
+            "id").values_list("external_id", flat=True).first() or ""
+    if need_business_hours or "business_hours" in wanted:
         facts["business_hours"] = is_open(conversation, now or timezone.now())
     return facts
 
@@ -121,6 +130,8 @@ class CompiledRule:
     matches: Predicate
     actions: tuple[Action, ...]
     needs_business_hours: bool
+    # The condition fields it reads (see COSTLY_FACTS).
+    needs: frozenset[str] = frozenset()
 
 
 _ordered: dict[str, Any] = {"version": None, "rules": []}
@@ -152,7 +163,8 @@ def compile_rule(pk: int, name: str, on: Iterable[str], conditions: Any,
     parsed = parse_conditions(conditions)
     fields = {c.field for c in [*parsed.all, *parsed.any]}
     return CompiledRule(pk, name, frozenset(on or ()), compile_conditions(parsed),
-                        tuple(parse_actions(actions)), "business_hours" in fields)
+                        tuple(parse_actions(actions)), "business_hours" in fields,
+                        frozenset(fields))
 
 
 # --- triggers after commit -----------------------------------------------------------------
@@ -211,7 +223,7 @@ def _field_changes(event_ids: list[int]) -> dict[str, tuple]:
 
 
 def _load(conversation_id: int) -> Conversation | None:
-    return (Conversation.objects.select_related("customer", "inbox", "team")
+    return (Conversation.objects.select_related("customer", "inbox__calendar", "team__calendar")
             .filter(pk=conversation_id, merged_into__isnull=True).first())
 
 
@@ -224,8 +236,8 @@ def run_triggers(conversation_id: int, on: set[str], triggers: list[CompiledRule
     conversation = _load(conversation_id)
     if conversation is None:
         return []
-    need_hours = any(t.needs_business_hours for t in interested)
-    facts = facts_for(conversation, changes=changes, need_business_hours=need_hours)
+    needs = frozenset().union(*(t.needs for t in interested))
+    facts = facts_for(conversation, changes=changes, needs=needs)
     fired: list[int] = []
     while True:
         for trigger in interested:
@@ -236,7 +248,7 @@ def run_triggers(conversation_id: int, on: set[str], triggers: list[CompiledRule
             conversation = _load(conversation_id)
             if conversation is None:
                 return fired
-            facts = facts_for(conversation, changes=changes, need_business_hours=need_hours)
+            facts = facts_for(conversation, changes=changes, needs=needs)
             break
         else:
             return fired
