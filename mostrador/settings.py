@@ -236,6 +236,10 @@ MOSTRADOR = {
     "API_PAGE_MAX": 200,
 }
 
+# Outbound webhooks: a subscription whose receiver failed this many attempts in a row is turned
+# off (0: never).
+WEBHOOK_DISABLE_AFTER = _env_int("MOSTRADOR_WEBHOOK_DISABLE_AFTER", 15)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -295,10 +295,18 @@ def _check_team_members(users) -> list:
 
 @transaction.atomic
 def do_update_team(team: Team, *, acting_user, name: str | None = None,
-                   tier: int | None = None, lead=_UNSET) -> Team:
-    """Rename a team, set its tier, or its lead (None: no lead). A lead who is not a member
-    joins the team."""
+                   tier: int | None = None, lead=_UNSET, escalates_to=_UNSET) -> Team:
+    """Rename a team, set its tier, its lead (None: no lead) or the team its escalations go to
+    (``escalates_to``; None: the desk's team of the next tier). A lead who is not a member
+    joins the team. The ladder may not lead back to the team itself.
+
+    A ladder change locks every team row (``select_for_update``, in id order, before anything
+    else) so that two changes made at once cannot close a loop between them."""
     check_may_manage_staff(acting_user)
+    ladder: dict[int, int | None] = {}
+    if escalates_to is not _UNSET:
+        ladder = dict(Team.objects.select_for_update().order_by("pk")
+                      .values_list("pk", "escalates_to_id"))
     team = Team.objects.select_for_update().get(pk=team.pk)
     fields: list[str] = []
     before: dict = {}
@@ -323,11 +331,33 @@ def do_update_team(team: Team, *, acting_user, name: str | None = None,
             team.members.add(lead)
         before["lead"], team.lead = team.lead_id, lead
         fields.append("lead")
+    if escalates_to is not _UNSET and (escalates_to.pk if escalates_to else None) \
+            != team.escalates_to_id:
+        if escalates_to is not None:
+            _check_ladder(team, escalates_to, ladder)
+        before["escalates_to"], team.escalates_to = team.escalates_to_id, escalates_to
+        fields.append("escalates_to")
     if fields:
         team.save(update_fields=fields)
         publish_on_commit("team.updated", {"team_id": team.pk, "before": before,
                                            "acting_user_id": acting_user.pk})
     return team
+
+
+def _check_ladder(team: Team, escalates_to: Team, ladder: dict[int, int | None]) -> None:
+    """Refuse a rung that is the team itself or whose own ladder climbs back to it."""
+    if escalates_to.pk == team.pk:
+        raise ValidationFailed(_("A team cannot escalate to itself."), field="escalates_to")
+    seen: set[int] = set()
+    rung: int | None = escalates_to.pk
+    while rung is not None and rung not in seen:
+        if rung == team.pk:
+            raise ValidationFailed(
+                _("%(target)s already escalates (through its ladder) to %(team)s; that would "
+                  "make a loop.") % {"target": escalates_to.name, "team": team.name},
+                field="escalates_to")
+        seen.add(rung)
+        rung = ladder.get(rung)
 
 
 @transaction.atomic

@@ -11,7 +11,19 @@ from ninja.security import HttpBearer
 
 from mostrador.accounts.actions import user_for_token
 from mostrador.api import errors
-from mostrador.api.routers import conversations, customers, inboxes, me, messages, raw_inbound, sla
+from mostrador.api.routers import (
+    automation,
+    canned_replies,
+    conversations,
+    customers,
+    inboxes,
+    me,
+    messages,
+    raw_inbound,
+    routing,
+    sla,
+    webhooks,
+)
 
 
 class BearerToken(HttpBearer):
@@ -65,5 +77,6 @@ api = MostradorAPI(
                 "`{\"items\": […], \"next_cursor\": …}`.",
 )
 errors.install(api)
-for module in (me, customers, inboxes, conversations, messages, raw_inbound, sla):
+for module in (me, customers, inboxes, conversations, messages, raw_inbound, sla,
+               canned_replies, webhooks, routing, automation):
     api.add_router("", module.router)

@@ -242,8 +242,7 @@ def _fire_time_rule(rule: TimeRule, compiled, conversation_id: int, since: dt.da
     if conversation is None or conversation.status != rule.status \
             or conversation.status_since != since:
         return False
-    if not compiled.matches(facts_for(conversation, need_business_hours=
-                                      compiled.needs_business_hours, now=now)):
+    if not compiled.matches(facts_for(conversation, needs=compiled.needs, now=now)):
         return False
     try:
         with caused_by(TIME_RULE_CAUSE), transaction.atomic():
@@ -265,10 +264,13 @@ def _fire_time_rule(rule: TimeRule, compiled, conversation_id: int, since: dt.da
 # --- macros --------------------------------------------------------------------------------
 
 
-def access_macros(user) -> list[Macro]:
-    """The macros ``user`` may apply: the shared ones and their own."""
-    return list(Macro.objects.filter(Q(owner__isnull=True) | Q(owner=user), active=True)
-                .order_by("position", "name", "id"))
+def access_macros(user, *, include_inactive: bool = False) -> list[Macro]:
+    """The macros ``user`` may apply: the shared ones and their own (with
+    ``include_inactive``, also those switched off, for managing them)."""
+    macros = Macro.objects.filter(Q(owner__isnull=True) | Q(owner=user))
+    if not include_inactive:
+        macros = macros.filter(active=True)
+    return list(macros.order_by("position", "name", "id"))
 
 
 def access_macro(user, pk: int) -> Macro:

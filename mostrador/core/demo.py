@@ -184,11 +184,15 @@ def seed_demo_desk(*, conversations: int = 2500, customers: int = 300, seed: int
     # The history above is written with listeners muted (SLA clocks would run in real time
     # while the seeder plays the past); creating the policies afterwards plans the SLA state
     # of the open conversations over the backdated rows (the re-computation runs in-line).
+    from mostrador.automation.demo import seed_demo_automation
     from mostrador.sla.demo import seed_demo_sla, settle_history
 
     with tasks.run_inline(), transaction.atomic():
         seed_demo_sla(acting_user=seeder.users["diego"])
     settle_history()
+    # Routing and automation come last, muted: they act on what happens from now on.
+    with publish.muted(), transaction.atomic():
+        seed_demo_automation(users=seeder.users, teams=seeder.teams, inboxes=seeder.inboxes)
     return DemoSummary(
         created=True, conversations=conversations,
         messages=Message.objects.filter(conversation__inbox__in=seeder.inboxes.values()).count(),
@@ -622,7 +626,7 @@ class _Seeder:
         # time while others keep the real time of an earlier agent action.
         self._rewrite(Conversation.objects.filter(inbox__in=inboxes),
                       ["updated_at", "last_activity_at", "first_response_at", "solved_at",
-                       "closed_at", "waiting_since"])
+                       "closed_at", "waiting_since", "status_since"])
         # Customers were "created" before they first wrote, some long before.
         first_contact: dict[int, dt.datetime] = {}
         for customer_id, created in Conversation.objects.filter(inbox__in=inboxes).values_list(

@@ -149,3 +149,22 @@ def test_seed_command_reports_what_it_made(db):
     assert "already there" in out.getvalue()
     assert Conversation.objects.count() == 8
     assert Conversation.objects.filter(created_at__lte=timezone.now()).count() == 8
+
+
+def test_the_demo_desk_routes_and_automates(seeded):
+    from mostrador.accounts.models import Team
+    from mostrador.automation.models import CannedReply, Macro, TimeRule, Trigger
+    from mostrador.routing.models import AssignmentRule
+
+    l1 = Team.objects.get(name="Soporte L1")
+    assert l1.escalates_to.name == "Soporte L2"
+    assert dict(AssignmentRule.objects.values_list("team__name", "strategy")) == {
+        "Soporte L1": "round_robin", "Soporte L2": "least_loaded",
+        "Facturación / Billing": "skills"}
+    assert Trigger.objects.filter(active=True).count() == 3
+    assert sorted(TimeRule.objects.values_list("status", "hours")) == [
+        ("pending", 72), ("pending", 168), ("solved", 96)]
+    assert Macro.objects.count() == 2
+    assert all(set(c.bodies) == {"es", "en"} for c in CannedReply.objects.all())
+    # The history was written before the rules: no trigger fired on it.
+    assert not Trigger.objects.filter(fired_count__gt=0).exists()

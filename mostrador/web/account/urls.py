@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mostrador.web.account import views
+from mostrador.web.account import status, views
 
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
@@ -14,4 +14,5 @@ urlpatterns = [
          name="password_reset_complete"),
     path("language/", views.set_language, name="language"),
     path("profile/", views.profile, name="profile"),
+    path("status/", status.set_status, name="agent_status"),
 ]

@@ -29,11 +29,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from mostrador.accounts.models import Agent, Team
+from mostrador.automation import events as automation_events
 from mostrador.channels.registry import all_adapters
 from mostrador.conversations import events
 from mostrador.conversations.actions import mention_handle
 from mostrador.conversations.models import Attachment, Conversation, Event, Message
 from mostrador.customers.models import Customer, Identity
+from mostrador.routing import events as routing_events
+from mostrador.routing.models import AssignmentRule
 from mostrador.sla import calendars as sla_calendars
 from mostrador.sla import events as sla_events
 from mostrador.sla.models import Target
@@ -413,12 +416,123 @@ def event_view(event: Event, names: Directory, people: People) -> EventView | No
     elif kind == events.MESSAGE_BOUNCED:
         failure = True
         text = format_html(_("A reply bounced: {reason}"), reason=after_dict.get("reason") or "")
+    elif kind == events.TIER_CHANGED:
+        text = format_html(_("moved the conversation from tier {before} to tier {after}"),
+                           before=before, after=after)
     elif kind in sla_events.ALL:
         text, failure = sla_event_text(kind, after_dict, names)
+    elif kind in ROUTING_KINDS:
+        text = routing_event_text(kind, before if isinstance(before, dict) else {}, after_dict,
+                                  names)
+    elif kind in AUTOMATION_KINDS:
+        text = automation_event_text(kind, after_dict)
     else:
         # Kinds written by other parts of the desk (routing…): named as they are.
         text = format_html("{}", kind)
     return EventView(event, _actor(event, people), text, moment(event.at), failure)
+
+
+# --- routing and automation -----------------------------------------------------------------
+
+ROUTING_KINDS = (routing_events.ASSIGNED, routing_events.ESCALATED, routing_events.DEESCALATED,
+                 routing_events.TRANSFERRED)
+AUTOMATION_KINDS = (automation_events.TRIGGER_FIRED, automation_events.TIME_RULE_FIRED,
+                    automation_events.MACRO_APPLIED)
+
+
+def strategy_label(value: Any) -> str:
+    try:
+        return str(AssignmentRule.Strategy(value).label)
+    except ValueError:
+        return str(value or "")
+
+
+def _place(tier: Any, team_id: Any, names: Directory) -> str:
+    """"tier 2 (Soporte L2)", or "tier 2" without a team."""
+    if team_id is None:
+        return _("tier %(tier)s") % {"tier": tier}
+    return _("tier %(tier)s (%(team)s)") % {"tier": tier, "team": names.team_name(team_id)}
+
+
+def _holder(side: dict[str, Any], names: Directory) -> str:
+    """Who had the conversation on one side of a transfer: "Soporte L1, Ana García"."""
+    team = names.team_name(side["team"]) if side.get("team") is not None else _("no team")
+    agent = (names.agent_name(side["agent"]) if side.get("agent") is not None
+             else _("unassigned"))
+    return _("%(team)s, %(agent)s") % {"team": team, "agent": agent}
+
+
+def routing_event_text(kind: str, before: dict[str, Any], after: dict[str, Any],
+                       names: Directory) -> SafeString:
+    """The line for a ``routing.*`` event. Moves keep what the conversation had before the
+    move in ``before`` and what it has after it in ``after`` (tier, team, agent)."""
+    if kind == routing_events.ASSIGNED:
+        details = [strategy_label(after.get("strategy"))]
+        load, capacity = after.get("load"), after.get("capacity")
+        if load is not None and capacity is not None:
+            details.append(_("%(load)s of %(capacity)s on this channel") % {
+                "load": load, "capacity": capacity})
+        if after.get("skills"):
+            details.append(_("skills %(skills)s") % {"skills": _list(after["skills"])})
+        return format_html(_("assigned the conversation to {name} by routing ({details})"),
+                           name=names.agent_name(after.get("agent")),
+                           details="; ".join(d for d in details if d))
+    note = format_html("; {}", _("with a note")) if after.get("note") else mark_safe("")
+    if kind == routing_events.TRANSFERRED:
+        return format_html(_("transferred the conversation from {source} to {target}{note}"),
+                           source=_holder(before, names), target=_holder(after, names),
+                           note=note)
+    source = _place(before.get("tier", after.get("from_tier")), before.get("team"), names)
+    target = _place(after.get("tier", after.get("to_tier")), after.get("team"), names)
+    let_go = mark_safe("")
+    if before.get("agent") is not None and after.get("agent") is None:
+        let_go = format_html("; {}", _("unassigned (was %(name)s)") % {
+            "name": names.agent_name(before["agent"])})
+    if kind == routing_events.ESCALATED:
+        template = _("escalated the conversation from {source} to {target}{let_go}{note}")
+    else:
+        template = _("sent the conversation back from {source} to {target}{let_go}{note}")
+    return format_html(template, source=source, target=target, let_go=let_go, note=note)
+
+
+def automation_action_labels() -> dict[str, str]:
+    """What each action type did, as a timeline line says it."""
+    return {
+        "assign": _("assigned"), "set_team": _("set the team"), "set_tier": _("set the tier"),
+        "escalate": _("escalated"), "set_priority": _("set the priority"),
+        "set_status": _("set the status"), "add_tags": _("added tags"),
+        "remove_tags": _("removed tags"), "set_field": _("set a custom field"),
+        "reply": _("replied to the customer"), "add_note": _("added a note"),
+        "notify": _("notified by e-mail"), "webhook": _("called a webhook"),
+    }
+
+
+def automation_event_text(kind: str, after: dict[str, Any]) -> SafeString:
+    """The line for an ``automation.*`` event: which rule or macro, what it did and what it
+    had to skip (the skipped reasons are the engine's own words)."""
+    labels = automation_action_labels()
+    done = [labels.get(str(a), str(a)) for a in after.get("actions") or []]
+    did = _list(done) if done else _("nothing to change")
+    skipped = mark_safe("")
+    if after.get("skipped"):
+        skipped = format_html(_("; skipped: {reasons}"), reasons="; ".join(
+            str(reason) for reason in after["skipped"]))
+    name = after.get("name") or ""
+    if kind == automation_events.TRIGGER_FIRED:
+        return format_html(_("ran the trigger “{name}”: {did}{skipped}"), name=name, did=did,
+                           skipped=skipped)
+    if kind == automation_events.TIME_RULE_FIRED:
+        hours = after.get("hours")
+        if hours:
+            return format_html(ngettext("ran the time rule “{name}” after {hours} hour: "
+                                        "{did}{skipped}",
+                                        "ran the time rule “{name}” after {hours} hours: "
+                                        "{did}{skipped}", hours),
+                               name=name, hours=hours, did=did, skipped=skipped)
+        return format_html(_("ran the time rule “{name}”: {did}{skipped}"), name=name, did=did,
+                           skipped=skipped)
+    return format_html(_("applied the macro “{name}”: {did}{skipped}"), name=name, did=did,
+                       skipped=skipped)
 
 
 # --- SLA ------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mostrador.web.conversation import views
+from mostrador.web.conversation import canned, routing_views, views
 
 urlpatterns = [
     path("<int:pk>/", views.conversation_page, name="conversation"),
@@ -16,5 +16,13 @@ urlpatterns = [
     path("<int:pk>/next/", views.neighbour, {"direction": "next"}, name="conversation_next"),
     path("<int:pk>/previous/", views.neighbour, {"direction": "previous"},
          name="conversation_previous"),
+    path("<int:pk>/canned-replies/", canned.canned_list, name="conversation_canned"),
+    path("<int:pk>/canned-replies/<int:reply_id>/render/", canned.canned_render,
+         name="conversation_canned_render"),
+    path("<int:pk>/routing/", routing_views.routing_panel, name="conversation_routing"),
+    path("<int:pk>/escalate/", routing_views.escalate, name="conversation_escalate"),
+    path("<int:pk>/deescalate/", routing_views.deescalate, name="conversation_deescalate"),
+    path("<int:pk>/transfer/", routing_views.transfer, name="conversation_transfer"),
+    path("<int:pk>/macro/", routing_views.apply_macro, name="conversation_macro"),
     path("attachments/<int:attachment_id>/", views.attachment, name="attachment"),
 ]
