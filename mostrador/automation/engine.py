@@ -279,22 +279,25 @@ class Outcome:
         return {"actions": self.done, "skipped": self.skipped}
 
 
-def text_for(value: Any, conversation: Conversation) -> str:
-    """The body of a reply or note in the conversation's language (customer's, else any)."""
+def text_for(value: Any, conversation: Conversation) -> tuple[str, str]:
+    """The body of a reply or note in the conversation's language (else the customer's, else
+    Spanish, else English, else any) and that language ("" for a single text)."""
     if isinstance(value, str):
-        return value
+        return value, ""
     bodies = {k: v for k, v in (value or {}).items() if isinstance(v, str) and v.strip()}
     for language in (conversation.language, conversation.customer.language, "es", "en", ""):
         if language in bodies:
-            return bodies[language]
-    return next(iter(bodies.values()), "")
+            return bodies[language], language
+    return next(iter(bodies.items()), ("", ""))
 
 
 def _render(value: Any, conversation: Conversation, agent_user) -> str:
     from mostrador.automation.templating import placeholder_context, render
 
-    return render(text_for(value, conversation),
-                  placeholder_context(conversation, agent_user=agent_user)).strip()
+    text, language = text_for(value, conversation)
+    # Labels and dates in the body's own language.
+    return render(text, placeholder_context(conversation, agent_user=agent_user,
+                                            language=language or None)).strip()
 
 
 def apply_actions(conversation: Conversation, actions: Iterable[Action], *, acting_user,

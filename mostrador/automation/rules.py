@@ -205,8 +205,23 @@ def _check_action_value(action: Action) -> None:
         if not isinstance(value, dict) or not any(
                 isinstance(v, str) and v.strip() for v in value.values()):
             refuse(_("Write the text of the message."))
-    if kind == "notify" and (not isinstance(value, dict) or not value.get("to")):
-        refuse(_("Say whom to notify: assignee, team, supervisors or a list of user ids."))
+        _check_texts(value.values())
+    if kind == "notify":
+        if not isinstance(value, dict) or not value.get("to"):
+            refuse(_("Say whom to notify: assignee, team, supervisors or a list of user ids."))
+        _check_texts([value.get("text") or ""])
+
+
+def _check_texts(texts) -> None:
+    """Placeholders in a reply, note or notice are the canned replies' ones (sandboxed)."""
+    from mostrador.automation.templating import check_template
+
+    for text in texts:
+        if isinstance(text, str):
+            try:
+                check_template(text)
+            except ValidationFailed as error:
+                raise ValidationFailed(error.message, field="actions") from None
 
 
 # --- evaluation ----------------------------------------------------------------------------

@@ -285,3 +285,11 @@ def test_personal_macros_belong_to_their_owner(desk, run_commits):
     with pytest.raises(ValidationFailed, match="Unknown action"):
         actions.do_create_macro(name="x", shared=False, acting_user=desk.ana,
                                 actions=[{"type": "notify", "value": {"to": "team"}}])
+
+
+def test_placeholders_in_rule_texts_are_checked_like_canned_replies(desk):
+    with pytest.raises(ValidationFailed) as error:
+        actions.do_create_macro(
+            name="x", acting_user=desk.carla,
+            actions=[{"type": "reply", "value": {"es": "Hola {{ customer.__class__ }}"}}])
+    assert error.value.field == "actions"
