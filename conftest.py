@@ -1,15 +1,19 @@
 import pytest
 
+from mostrador.automation.engine import forget_compiled
 from mostrador.channels.email.adapter import forget_inboxes
 from mostrador.core.testing import make_desk
 
 
 @pytest.fixture(autouse=True)
 def _fresh_inbox_cache():
-    # Each test's database starts over; so must the routing cache that reflects it.
+    # Each test's database starts over; so must the caches that reflect it (mail routing,
+    # compiled triggers).
     forget_inboxes()
+    forget_compiled()
     yield
     forget_inboxes()
+    forget_compiled()
 
 
 @pytest.fixture

@@ -221,26 +221,30 @@ def measure_triggers(args: argparse.Namespace, setup: dict, rng: random.Random) 
     ids = new_conversations(args.messages + 20, setup, rng)
     triggers = engine.compiled_triggers()
     on = {"message.received", "conversation.updated"}
-    evaluate, full, fired = [], [], 0
+    evaluate, predicates, full, fired = [], [], [], 0
     for i, pk in enumerate(ids):
         started = time.perf_counter()
         triggers = engine.compiled_triggers()
         conversation = engine._load(pk)
         facts = engine.facts_for(conversation, needs=frozenset().union(
             *(t.needs for t in triggers if t.on & on)))
+        tried = time.perf_counter()
         matching = [t.pk for t in triggers if t.on & on and t.matches(facts)]
-        evaluated = time.perf_counter() - started
+        done_at = time.perf_counter()
+        evaluated, predicated = done_at - started, done_at - tried
         started = time.perf_counter()
         with muted():
             done = engine.run_triggers(pk, on, engine.compiled_triggers())
         ran = time.perf_counter() - started
         if i >= 20:
             evaluate.append(evaluated)
+            predicates.append(predicated)
             full.append(ran)
             fired += len(done)
         assert len(done) == len(matching), (done, matching)
     return {"triggers": len(triggers), "messages": len(evaluate), "fired": fired,
-            "evaluate": latency(evaluate), "run": latency(full)}
+            "evaluate": latency(evaluate), "predicates": latency(predicates),
+            "run": latency(full)}
 
 
 def measure_phase(args: argparse.Namespace) -> dict:
@@ -307,13 +311,15 @@ def main(argv: list[str] | None = None) -> int:
     t = measured["triggers"]
     print(f"\n{t['triggers']} active triggers, {t['messages']} inbound messages, "
           f"{t['fired']} firings")
-    for what in ("evaluate", "run"):
+    notes = {"predicates": "the 100 compiled conditions alone",
+             "evaluate": "facts read + conditions: what every message pays",
+             "run": "the listener's whole work, incl. the writes of the triggers that fire"}
+    for what in ("predicates", "evaluate", "run"):
         figures = t[what]
-        verdict = "met" if figures["mean_ms"] <= TARGET_TRIGGERS_MS else "missed"
-        print(f"{what:9} mean {figures['mean_ms']:.2f} ms  p50 {figures['p50_ms']:.2f}  "
-              f"p95 {figures['p95_ms']:.2f}  p99 {figures['p99_ms']:.2f}  "
-              f"(≤{TARGET_TRIGGERS_MS:.0f} ms per message: "
-              f"{verdict if what == 'evaluate' else 'incl. the firing ones writes'})")
+        verdict = "met" if figures["p95_ms"] <= TARGET_TRIGGERS_MS else "missed"
+        print(f"{what:10} mean {figures['mean_ms']:.3f} ms  p50 {figures['p50_ms']:.3f}  "
+              f"p95 {figures['p95_ms']:.3f}  p99 {figures['p99_ms']:.3f}  "
+              f"p95 ≤{TARGET_TRIGGERS_MS:.0f} ms: {verdict}  ({notes[what]})")
     emit({"bench": "routing_automation", "command": command_line(), "machine": facts,
           "params": vars(args), **measured})
     return 0

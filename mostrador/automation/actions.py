@@ -20,7 +20,12 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from mostrador.automation import events
-from mostrador.automation.engine import apply_actions, compile_rule, facts_for
+from mostrador.automation.engine import (
+    apply_actions,
+    compile_rule,
+    facts_for,
+    forget_compiled,
+)
 from mostrador.automation.models import Macro, TimeRule, TimeRuleFiring, Trigger
 from mostrador.automation.rules import parse_actions, parse_conditions
 from mostrador.conversations import actions as conversation_actions
@@ -65,6 +70,9 @@ def _next_position(model) -> int:
 
 def _published(kind: str, obj, acting_user) -> None:
     publish_on_commit(kind, {"id": obj.pk, "acting_user_id": getattr(acting_user, "pk", None)})
+    if kind.startswith("automation.trigger"):
+        # This process sees its own change at once; others within a second.
+        transaction.on_commit(forget_compiled)
 
 
 # --- triggers ------------------------------------------------------------------------------
@@ -132,6 +140,7 @@ def do_move_trigger(trigger: Trigger, direction: int, *, acting_user) -> None:
     """One place up (-1) or down (+1) in the order triggers run in."""
     check_may_manage_rules(acting_user)
     _move(Trigger, trigger, -1 if direction < 0 else 1)
+    _published("automation.trigger_moved", trigger, acting_user)
 
 
 # --- time rules ----------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import logging
+import time
 from collections.abc import Iterable
 from typing import Any
 
@@ -109,14 +110,20 @@ def is_open(conversation: Conversation, now: dt.datetime) -> bool:
     from mostrador.sla import calendars
     from mostrador.sla.models import Calendar
 
-    calendar = None
     if conversation.team_id and conversation.team.calendar_id:
         calendar = conversation.team.calendar
     elif conversation.inbox.calendar_id:
         calendar = conversation.inbox.calendar
     else:
-        calendar = Calendar.objects.filter(is_default=True).first()
+        clock = time.monotonic()
+        if clock - _default_calendar["checked"] > VERSION_CHECK_SECONDS:
+            _default_calendar.update(row=Calendar.objects.filter(is_default=True).first(),
+                                     checked=clock)
+        calendar = _default_calendar["row"]
     return True if calendar is None else calendars.for_row(calendar).is_open(now)
+
+
+_default_calendar: dict[str, Any] = {"row": None, "checked": -1e9}
 
 
 # --- compiled triggers ---------------------------------------------------------------------
@@ -134,17 +141,31 @@ class CompiledRule:
     needs: frozenset[str] = frozenset()
 
 
-_ordered: dict[str, Any] = {"version": None, "rules": []}
+_ordered: dict[str, Any] = {"version": None, "rules": [], "checked": 0.0}
+# How long a process trusts its compiled triggers before it checks their version again. A
+# change made in this process is seen at once (forget_compiled runs after its commit); one
+# made in another process within this many seconds.
+VERSION_CHECK_SECONDS = 1.0
+
+
+def forget_compiled() -> None:
+    _ordered.update(version=None, rules=[], checked=0.0)
+    _default_calendar.update(row=None, checked=-1e9)
 
 
 def compiled_triggers() -> list[CompiledRule]:
     """The active triggers in order, compiled once per version.
 
-    Each call costs one aggregate query (how many triggers, the latest change): every write
-    to a trigger (edit, toggle, move) stamps ``updated_at`` and a deletion changes the count,
-    so while both stay the same the compiled list is still right."""
+    Checking the version costs one aggregate query (how many triggers, the latest change): every
+    write to a trigger (edit, toggle, move) stamps ``updated_at`` and a deletion changes the
+    count, so while both stay the same the compiled list is still right. The check runs at most
+    once per VERSION_CHECK_SECONDS."""
+    clock = time.monotonic()
+    if _ordered["version"] is not None and clock - _ordered["checked"] < VERSION_CHECK_SECONDS:
+        return _ordered["rules"]
     version = Trigger.objects.aggregate(n=Count("id"), last=Max("updated_at"))
     key = (version["n"], version["last"])
+    _ordered["checked"] = clock
     if _ordered["version"] == key:
         return _ordered["rules"]
     rules = []
@@ -154,7 +175,7 @@ def compiled_triggers() -> list[CompiledRule]:
                                       row.actions))
         except Exception:
             logger.exception("trigger %s cannot be compiled; skipped", row.pk)
-    _ordered.update(version=key, rules=rules)
+    _ordered.update(version=key, rules=rules, checked=clock)
     return rules
 
 
