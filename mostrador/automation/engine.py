@@ -20,7 +20,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Max
+from django.db.models import Count, F, Max, OuterRef, Subquery, TextField, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 
 from mostrador.accounts.models import Agent, Team
@@ -91,10 +92,9 @@ def facts_for(conversation: Conversation, *, changes: dict[str, tuple] | None = 
         "_folded.subject": fold(conversation.subject),
     }
     if "text" in wanted:
-        last = (conversation.messages.filter(direction=Message.Direction.INBOUND,
-                                             automatic=False)
-                .order_by("-created_at", "-id").values_list("reply_text", "text").first())
-        text = (last[0] or last[1]) if last else ""
+        text = getattr(conversation, "last_customer_text", None)
+        if text is None:
+            text = _last_customer_text(conversation.messages.all()).first() or ""
         facts["text"], facts["_folded.text"] = text, fold(text)
     if "tags" in wanted:
         facts["tags"] = list(conversation.tags.values_list("name", flat=True))
@@ -243,8 +243,20 @@ def _field_changes(event_ids: list[int]) -> dict[str, tuple]:
     return found
 
 
+def _last_customer_text(messages):
+    """What the customer wrote last (quotes folded away when the channel could)."""
+    return (messages.filter(direction=Message.Direction.INBOUND, automatic=False)
+            .order_by("-created_at", "-id")
+            .values_list(Coalesce(NullIf("reply_text", Value("")), "text",
+                                  output_field=TextField()), flat=True))
+
+
 def _load(conversation_id: int) -> Conversation | None:
+    """The conversation with what the facts need in one statement (customer, calendars, the
+    customer's last message)."""
+    last_text = _last_customer_text(Message.objects.filter(conversation=OuterRef("pk")))[:1]
     return (Conversation.objects.select_related("customer", "inbox__calendar", "team__calendar")
+            .annotate(last_customer_text=Subquery(last_text))
             .filter(pk=conversation_id, merged_into__isnull=True).first())
 
 
