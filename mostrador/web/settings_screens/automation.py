@@ -10,6 +10,7 @@ The actions validate; their objections are shown next to the box they concern.
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
@@ -168,8 +169,6 @@ def condition_count(conditions: Any) -> int:
 class JSONField(forms.CharField):
     """JSON typed into a box (or written there by the rule builder)."""
 
-    widget = forms.Textarea
-
     def __init__(self, *, empty: Any, **kwargs: Any) -> None:
         self.empty = empty
         kwargs.setdefault("widget", forms.Textarea(attrs={
@@ -185,7 +184,7 @@ class JSONField(forms.CharField):
     def to_python(self, value: Any) -> Any:
         text = super().to_python(value)
         if not text:
-            return self.empty
+            return copy.deepcopy(self.empty)
         try:
             return json.loads(text)
         except json.JSONDecodeError as exc:

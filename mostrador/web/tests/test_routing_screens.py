@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from mostrador.accounts.actions import do_update_agent
 from mostrador.accounts.models import Agent
+from mostrador.automation import engine
 from mostrador.conversations import actions as conv
 from mostrador.conversations.models import Conversation, Event
 from mostrador.routing import events
@@ -24,6 +25,14 @@ from mostrador.routing.queries import routing_figures
 pytestmark = pytest.mark.django_db
 
 HX = {"HTTP_HX_REQUEST": "true"}
+
+
+@pytest.fixture(autouse=True)
+def _fresh_triggers():
+    # Each test's database starts over; so must the process's compiled triggers.
+    engine.forget_compiled()
+    yield
+    engine.forget_compiled()
 
 
 def text_of(response) -> str:
@@ -346,7 +355,6 @@ def test_routing_assignment_reads_well_on_the_timeline(client, desk):
     do_update_agent(desk.ana.agent, status="online", capacity={"email": 5})
     do_set_assignment_rule(team=desk.team_l1, strategy="round_robin", acting_user=desk.carla)
     conversation = open_conversation(desk, team=desk.team_l1)
-    Conversation.objects.filter(pk=conversation.pk).update(assignee=None)
     assert route(conversation.pk).agent_id == desk.ana.pk
     assert Event.objects.filter(conversation=conversation, kind=events.ASSIGNED).exists()
     client.force_login(desk.carla)

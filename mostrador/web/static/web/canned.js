@@ -201,8 +201,10 @@
       var end = Math.min(target.end, current.value.length);
       current.setRangeText(data.text, start, end, "end");
       current.focus();
-      status(text("inserted").replace("%(title)s", item.title)
-        .replace("%(language)s", data.language_name || data.language));
+      // Functions as replacements: a "$&" in a title is text, not a pattern.
+      status(text("inserted")
+        .replace("{title}", function () { return item.title; })
+        .replace("{language}", function () { return data.language_name || data.language; }));
     }).catch(function (error) {
       status(error && error.message ? error.message : text("failed"));
     });
