@@ -16,7 +16,10 @@ CATALOGUE = Path(mostrador.__file__).parent / "locale" / "es" / "LC_MESSAGES" / 
 # Words that are the same in both languages.
 SAME_IN_SPANISH = {"Supervisor", "Normal", "Bot", "error", "Telegram", "WhatsApp", "Mostrador",
                    "Chat", "IMAP", "<1 min", "%(count)d min", "%(count)d h", "%(count)d d", "SLA",
-                   "%(days)d d %(hours)d h", "%(hours)d h %(minutes)d min"}
+                   "%(days)d d %(hours)d h", "%(hours)d h %(minutes)d min", "Manual", "no",
+                   "Error", "Macro", "Macros", "Macro %(name)s", "Webhook", "Webhooks",
+                   "Webhook %(name)s", "← Webhook %(name)s", "← Webhooks", "%(ms)s ms",
+                   "%(team)s, %(agent)s", "[#%(number)s] %(rule)s: %(subject)s"}
 
 
 def entries():

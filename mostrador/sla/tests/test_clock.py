@@ -11,6 +11,7 @@ hour repeated when clocks go back) is inside it.
 from __future__ import annotations
 
 import datetime as dt
+import os
 from bisect import bisect_left
 from zoneinfo import ZoneInfo
 
@@ -218,8 +219,26 @@ def calendar_of(spec: dict) -> BusinessCalendar:
     )
 
 
-REFERENCE_SETTINGS = settings(max_examples=150, deadline=None, database=None)
-FAST_SETTINGS = settings(max_examples=150, deadline=None, database=None)
+# Derandomised: the suite checks the same examples on every run, so a run's verdict is about the
+# change under test. Exploring new examples is a separate, deliberate run:
+#   HYPOTHESIS_EXPLORE=1 pytest mostrador/sla/tests/test_clock.py
+_EXPLORE = bool(os.environ.get("HYPOTHESIS_EXPLORE"))
+REFERENCE_SETTINGS = settings(max_examples=1500 if _EXPLORE else 150, deadline=None,
+                              database=None, derandomize=not _EXPLORE)
+FAST_SETTINGS = settings(max_examples=1500 if _EXPLORE else 150, deadline=None, database=None,
+                         derandomize=not _EXPLORE)
+
+
+def beyond_or_none(call, expected):
+    """The clock's answer; None when it says, as its contract allows, that the calendar has no
+    open time within ten years that way (only possible when the reference, which looks a few
+    days around, found none either: e.g. a calendar open only on one special day ahead)."""
+    try:
+        return call()
+    except ValueError:
+        if expected is not None:
+            raise
+        return None
 
 
 @REFERENCE_SETTINGS
@@ -250,12 +269,12 @@ def test_agrees_with_the_minute_by_minute_reference(spec, duration, other, n):
     )
 
     expected = reference.add(start, duration)
-    got = calendar.add(start, span)
-    assert got == expected if expected else got >= hi
+    got = beyond_or_none(lambda: calendar.add(start, span), expected)
+    assert got == expected if expected else got is None or got >= hi
 
     expected = reference.subtract(start, duration)
-    got = calendar.subtract(start, span)
-    assert got == expected if expected else got <= lo
+    got = beyond_or_none(lambda: calendar.subtract(start, span), expected)
+    assert got == expected if expected else got is None or got <= lo
 
     expected = reference.add_days(start, n)
     if expected is not None:
