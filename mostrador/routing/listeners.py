@@ -21,6 +21,7 @@ AGENT_KINDS = frozenset({"agent.status_changed", "agent.routing_changed",
 def on_commit_batch(batch: list[tuple[str, dict[str, Any]]]) -> None:
     route: dict[int, None] = {}
     freeing: dict[int, None] = {}
+    freeing_events: list[int] = []
     agents: dict[int, None] = {}
     teams: dict[int, None] = {}
     inboxes: dict[int, None] = {}
@@ -30,6 +31,8 @@ def on_commit_batch(batch: list[tuple[str, dict[str, Any]]]) -> None:
             route[conversation_id] = None
             if kind in FREEING_KINDS:
                 freeing[conversation_id] = None
+                if payload.get("event_id"):
+                    freeing_events.append(payload["event_id"])
         elif kind in AGENT_KINDS:
             if payload.get("user_id"):
                 agents[payload["user_id"]] = None
@@ -48,7 +51,7 @@ def on_commit_batch(batch: list[tuple[str, dict[str, Any]]]) -> None:
     from mostrador.routing.tasks import route_after_changes
 
     enqueue_on_commit(route_after_changes, list(route), list(freeing), list(agents),
-                      list(teams), list(inboxes))
+                      list(teams), list(inboxes), freeing_events)
 
 
 def connect() -> None:

@@ -8,7 +8,8 @@ import logging
 from huey import crontab
 
 from mostrador.accounts.models import Team
-from mostrador.conversations.models import Conversation
+from mostrador.conversations import events as conversation_events
+from mostrador.conversations.models import Conversation, Event
 from mostrador.core.tasks import periodic_task, task
 from mostrador.routing import actions
 
@@ -18,7 +19,12 @@ logger = logging.getLogger(__name__)
 @task()
 def route_after_changes(conversation_ids: list[int], freeing_ids: list[int],
                         agent_ids: list[int], team_ids: list[int],
-                        inbox_ids: list[int]) -> dict[str, int]:
+                        inbox_ids: list[int], freeing_event_ids: list[int] | None = None
+                        ) -> dict[str, int]:
+    """Route what changed, then drain the queues where room may have freed up: the changed
+    conversations' teams and inboxes, the team a conversation left and every team of an agent
+    who let go of one (an escalation frees its L1 agent for the L1 queue), and the teams of
+    agents whose status or profile changed."""
     assigned = 0
     for conversation_id in conversation_ids:
         if actions.route(conversation_id).agent_id is not None:
@@ -28,7 +34,14 @@ def route_after_changes(conversation_ids: list[int], freeing_ids: list[int],
             "team_id", "inbox_id"):
         queues[(team_id, None)] = None
         queues[(None, inbox_id)] = None
-    for team_id in Team.objects.filter(members__in=agent_ids).values_list("pk", flat=True):
+    left_agents = set(agent_ids)
+    for kind, before in Event.objects.filter(pk__in=freeing_event_ids or ()).values_list(
+            "kind", "before"):
+        if kind == conversation_events.ASSIGNEE_CHANGED and isinstance(before, int):
+            left_agents.add(before)
+        elif kind == conversation_events.TEAM_CHANGED and isinstance(before, int):
+            queues[(before, None)] = None
+    for team_id in Team.objects.filter(members__in=left_agents).values_list("pk", flat=True):
         queues[(team_id, None)] = None
     for team_id in team_ids:
         queues[(team_id, None)] = None

@@ -319,6 +319,9 @@ def test_ladder_capacity_escalation_webhook_and_time_rule(browser, page, live_de
         # The L2 team's round robin finds it an agent of its own.
         poll(f"{L2_AGENT} gets the escalated conversation",
              lambda: assignee_of(agent, url, first["id"]) == str(l2_members[L2_AGENT]))
+        # The room it freed goes to the next in the L1 queue at once, not at the minute sweep.
+        poll(f"{agent_name} gets the waiting conversation",
+             lambda: assignee_of(agent, url, second["id"]) == str(agent_id))
     finally:
         agent.context.close()
 

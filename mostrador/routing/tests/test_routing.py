@@ -259,3 +259,21 @@ def test_concurrent_workers_never_exceed_capacity_nor_double_assign():
                                     kind=conversation_events.ASSIGNEE_CHANGED)
     assert assigned.count() == 9  # one assignment per assigned conversation, never two
     assert Event.objects.filter(conversation_id__in=ids, kind=events.ASSIGNED).count() == 9
+
+
+def test_an_escalation_frees_the_agent_for_the_next_in_their_queue(
+        desk, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        sara = staff("sara", capacity={"email": 1})
+        desk.team_l1.members.set([sara])
+        desk.team_l1.escalates_to = desk.team_l2
+        desk.team_l1.save(update_fields=["escalates_to"])
+        rule(desk.team_l1, "round_robin")
+        first = open_conversation(desk, team=desk.team_l1)
+        waiting = open_conversation(desk, team=desk.team_l1)
+    assert Conversation.objects.get(pk=first.pk).assignee_id == sara.pk
+    assert Conversation.objects.get(pk=waiting.pk).assignee_id is None
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.do_escalate(Conversation.objects.get(pk=first.pk), acting_user=sara)
+    assert Conversation.objects.get(pk=first.pk).team_id == desk.team_l2.pk
+    assert Conversation.objects.get(pk=waiting.pk).assignee_id == sara.pk
