@@ -21,10 +21,10 @@ def seed_demo_automation(*, users: dict, teams: dict, inboxes: dict, vip_segment
               "beto": ["language:es", "language:en", "product:devoluciones"],
               "sam": ["language:en", "language:es", "product:facturacion"],
               "carla": ["language:es", "product:facturacion"]}
+    # Everyone starts offline: an agent who switches to online in the header gets the queue.
     for key, agent_skills in skills.items():
         do_update_agent(users[key].agent, skills=agent_skills,
-                        capacity={"email": 25, "webchat": 3},
-                        status="online" if key in ("ana", "lucia", "beto") else "away")
+                        capacity={"email": 25, "webchat": 3})
     do_set_assignment_rule(team=teams["l1"], strategy="round_robin",
                            premium_segments=[vip_segment], acting_user=admin)
     do_set_assignment_rule(team=teams["l2"], strategy="least_loaded",

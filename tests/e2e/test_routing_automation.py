@@ -226,6 +226,12 @@ def test_ladder_capacity_escalation_webhook_and_time_rule(browser, page, live_de
     set_team_routing(page, url, l1, escalates_to=l2)
     set_team_routing(page, url, l2, escalates_to=l3)
 
+    # The demo desk's agents start offline; the L2 agent is put online like the new one.
+    beto_id = l2_members[L2_AGENT]
+    page.goto(f"{url}/settings/routing/agents/{beto_id}/")
+    page.select_option("#id_status", "online")
+    submit(page, rf".*/settings/routing/#agent-{beto_id}$")
+
     page.goto(f"{url}/settings/routing/agents/{agent_id}/")
     page.select_option("#id_status", "online")
     page.fill("#id_skills", "language:es, channel:email")

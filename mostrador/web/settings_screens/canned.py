@@ -110,7 +110,13 @@ def _form_page(request: HttpRequest, form: CannedReplyForm,
                reply: CannedReply | None) -> HttpResponse:
     return _page(request, "web/settings/canned_form.html", form=form, reply=reply,
                  placeholders=KNOWN_PLACEHOLDERS, dynamic_placeholders=DYNAMIC_PLACEHOLDERS,
-                 default_example=f'{OPEN} customer.first_name | default: "{_("there")}" {CLOSE}')
+                 default_example=_default_example())
+
+
+def _default_example() -> str:
+    # Translators: the fallback word in the example {{ customer.first_name | default: "…" }}.
+    fallback = _("there")
+    return f'{OPEN} customer.first_name | default: "{fallback}" {CLOSE}'
 
 
 @agent_required
