@@ -20,8 +20,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Count, F, Max, OuterRef, Subquery, TextField, Value
-from django.db.models.functions import Coalesce, NullIf
+from django.db.models import Count, F, Max
 from django.utils import timezone
 
 from mostrador.accounts.models import Agent, Team
@@ -38,7 +37,7 @@ from mostrador.automation.rules import (
 )
 from mostrador.conversations import actions as conversation_actions
 from mostrador.conversations import events as conversation_events
-from mostrador.conversations.models import Conversation, Event, Message
+from mostrador.conversations.models import Conversation, Event, Inbox, Message
 from mostrador.core.publish import caused_by
 from mostrador.core.tasks import enqueue_on_commit
 
@@ -92,9 +91,10 @@ def facts_for(conversation: Conversation, *, changes: dict[str, tuple] | None = 
         "_folded.subject": fold(conversation.subject),
     }
     if "text" in wanted:
-        text = getattr(conversation, "last_customer_text", None)
-        if text is None:
-            text = _last_customer_text(conversation.messages.all()).first() or ""
+        last = (Message.objects.filter(conversation_id=conversation.pk,
+                                       direction=Message.Direction.INBOUND, automatic=False)
+                .order_by("-created_at", "-id").values_list("reply_text", "text").first())
+        text = (last[0] or last[1]) if last else ""
         facts["text"], facts["_folded.text"] = text, fold(text)
     if "tags" in wanted:
         facts["tags"] = list(conversation.tags.values_list("name", flat=True))
@@ -107,20 +107,27 @@ def facts_for(conversation: Conversation, *, changes: dict[str, tuple] | None = 
 
 
 def is_open(conversation: Conversation, now: dt.datetime) -> bool:
+    """Whether the conversation's hours (its team's calendar, else its inbox's, else the
+    desk's default) are open at ``now``; always open without a calendar."""
     from mostrador.sla import calendars
-    from mostrador.sla.models import Calendar
 
-    if conversation.team_id and conversation.team.calendar_id:
-        calendar = conversation.team.calendar
-    elif conversation.inbox.calendar_id:
-        calendar = conversation.inbox.calendar
-    else:
+    calendar_id = None
+    if conversation.team_id:
+        calendar_id = Team.objects.filter(pk=conversation.team_id).values_list(
+            "calendar_id", flat=True).first()
+    if calendar_id is None:
+        calendar_id = Inbox.objects.filter(pk=conversation.inbox_id).values_list(
+            "calendar_id", flat=True).first()
+    if calendar_id is None:
         clock = time.monotonic()
         if clock - _default_calendar["checked"] > VERSION_CHECK_SECONDS:
-            _default_calendar.update(row=Calendar.objects.filter(is_default=True).first(),
-                                     checked=clock)
-        calendar = _default_calendar["row"]
-    return True if calendar is None else calendars.for_row(calendar).is_open(now)
+            from mostrador.sla.models import Calendar
+
+            _default_calendar.update(
+                row=Calendar.objects.filter(is_default=True).values_list("pk", flat=True)
+                .first(), checked=clock)
+        calendar_id = _default_calendar["row"]
+    return calendars.business_calendar(calendar_id).is_open(now)
 
 
 _default_calendar: dict[str, Any] = {"row": None, "checked": -1e9}
@@ -243,20 +250,17 @@ def _field_changes(event_ids: list[int]) -> dict[str, tuple]:
     return found
 
 
-def _last_customer_text(messages):
-    """What the customer wrote last (quotes folded away when the channel could)."""
-    return (messages.filter(direction=Message.Direction.INBOUND, automatic=False)
-            .order_by("-created_at", "-id")
-            .values_list(Coalesce(NullIf("reply_text", Value("")), "text",
-                                  output_field=TextField()), flat=True))
+# What conditions read of a conversation and its customer (nothing else is loaded: every
+# inbound message pays for this read).
+FACT_COLUMNS = ("status", "priority", "channel_kind", "inbox_id", "team_id", "tier",
+                "assignee_id", "request_type", "language", "subject", "custom_fields",
+                "message_count", "merged_into_id", "customer_id", "customer__segments",
+                "customer__language", "customer__organisation_id", "customer__attributes",
+                "customer__name")
 
 
 def _load(conversation_id: int) -> Conversation | None:
-    """The conversation with what the facts need in one statement (customer, calendars, the
-    customer's last message)."""
-    last_text = _last_customer_text(Message.objects.filter(conversation=OuterRef("pk")))[:1]
-    return (Conversation.objects.select_related("customer", "inbox__calendar", "team__calendar")
-            .annotate(last_customer_text=Subquery(last_text))
+    return (Conversation.objects.select_related("customer").only(*FACT_COLUMNS)
             .filter(pk=conversation_id, merged_into__isnull=True).first())
 
 

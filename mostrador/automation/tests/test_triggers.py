@@ -293,3 +293,25 @@ def test_placeholders_in_rule_texts_are_checked_like_canned_replies(desk):
             name="x", acting_user=desk.carla,
             actions=[{"type": "reply", "value": {"es": "Hola {{ customer.__class__ }}"}}])
     assert error.value.field == "actions"
+
+
+def test_business_hours_condition_reads_the_channel_calendar(desk, run_commits):
+    from mostrador.sla import actions as sla_actions
+
+    with run_commits():
+        sla_actions.do_create_calendar(
+            name="Madrid", time_zone="Europe/Madrid", is_default=True,
+            weekly={day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")})
+        actions.do_create_trigger(
+            name="Fuera de horario", events=["conversation.created"],
+            conditions={"all": [{"field": "business_hours", "op": "is", "value": False}]},
+            actions=[{"type": "add_tags", "value": ["fuera-de-horario"]}],
+            acting_user=desk.carla)
+    sunday = dt.datetime(2026, 11, 29, 12, 0, tzinfo=dt.UTC)
+    monday = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
+    with time_machine.travel(sunday, tick=False):
+        closed = create(desk, run_commits)
+    with time_machine.travel(monday, tick=False):
+        open_ = create(desk, run_commits)
+    assert list(closed.tags.values_list("name", flat=True)) == ["fuera-de-horario"]
+    assert list(open_.tags.values_list("name", flat=True)) == []
