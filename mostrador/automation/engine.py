@@ -108,8 +108,22 @@ def facts_for(conversation: Conversation, *, changes: dict[str, tuple] | None = 
 
 def is_open(conversation: Conversation, now: dt.datetime) -> bool:
     """Whether the conversation's hours (its team's calendar, else its inbox's, else the
-    desk's default) are open at ``now``; always open without a calendar."""
+    desk's default) are open at ``now``; always open without a calendar. What it reads is
+    trusted for VERSION_CHECK_SECONDS, like the compiled triggers."""
+    key = (conversation.team_id, conversation.inbox_id)
+    clock = time.monotonic()
+    cached = _hours.get(key)
+    if cached is None or clock - cached[0] > VERSION_CHECK_SECONDS:
+        if len(_hours) > 10_000:
+            _hours.clear()
+        cached = (clock, _hours_of(conversation))
+        _hours[key] = cached
+    return cached[1].is_open(now)
+
+
+def _hours_of(conversation: Conversation):
     from mostrador.sla import calendars
+    from mostrador.sla.models import Calendar
 
     calendar_id = None
     if conversation.team_id:
@@ -119,18 +133,15 @@ def is_open(conversation: Conversation, now: dt.datetime) -> bool:
         calendar_id = Inbox.objects.filter(pk=conversation.inbox_id).values_list(
             "calendar_id", flat=True).first()
     if calendar_id is None:
-        clock = time.monotonic()
-        if clock - _default_calendar["checked"] > VERSION_CHECK_SECONDS:
-            from mostrador.sla.models import Calendar
-
-            _default_calendar.update(
-                row=Calendar.objects.filter(is_default=True).values_list("pk", flat=True)
-                .first(), checked=clock)
-        calendar_id = _default_calendar["row"]
-    return calendars.business_calendar(calendar_id).is_open(now)
+        calendar_id = Calendar.objects.filter(is_default=True).values_list(
+            "pk", flat=True).first()
+    return calendars.business_calendar(calendar_id)
 
 
-_default_calendar: dict[str, Any] = {"row": None, "checked": -1e9}
+_hours: dict[tuple[int | None, int], tuple[float, Any]] = {}
+
+
+
 
 
 # --- compiled triggers ---------------------------------------------------------------------
@@ -157,7 +168,7 @@ VERSION_CHECK_SECONDS = 1.0
 
 def forget_compiled() -> None:
     _ordered.update(version=None, rules=[], checked=0.0)
-    _default_calendar.update(row=None, checked=-1e9)
+    _hours.clear()
 
 
 def compiled_triggers() -> list[CompiledRule]:
