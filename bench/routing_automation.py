@@ -16,8 +16,8 @@ Assignment: for each strategy (least loaded, round robin, skills match) the team
 set, then ``--decisions`` new unassigned conversations are routed one by one with
 ``routing.actions.route`` (the decision and its write: lock, candidates and their loads, rank,
 agent lock, load re-count, assignment with its timeline events, in one transaction). Timed
-separately: the decision alone (``candidates`` + ``rank``, what the router reads and computes
-before it writes).
+separately: the decision alone (``routing.actions.decide`` up to its first candidate: what the
+router reads and computes before it writes).
 
 Triggers: 100 active triggers, typical of a desk (channel, language, text contains a list of
 words, tags, customer segment, priority, business hours on a few), of which 3 match a
@@ -157,8 +157,7 @@ def measure_assignment(args: argparse.Namespace, setup: dict, rng: random.Random
             conversation = Conversation.objects.get(pk=pk)
             rule = actions.rule_for(conversation)
             started = time.perf_counter()
-            ranked = actions.rank(conversation, rule.strategy,
-                                  actions.candidates(conversation, rule))
+            ranked = next(iter(actions.decide(conversation, rule)), None)
             decided = time.perf_counter() - started
             started = time.perf_counter()
             with muted():

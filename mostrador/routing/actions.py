@@ -21,6 +21,7 @@ import dataclasses
 import datetime as dt
 import functools
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -155,8 +156,10 @@ def required_skills(conversation: Conversation) -> frozenset[str]:
     return frozenset(wanted)
 
 
-def candidates(conversation: Conversation, rule: AssignmentRule) -> list[Candidate]:
-    """Active agents who may take the conversation, with their current load on its channel.
+def candidates(conversation: Conversation, rule: AssignmentRule, *,
+               with_loads: bool = True) -> list[Candidate]:
+    """Active agents who may take the conversation, with their current load on its channel
+    (left at 0 with ``with_loads=False``: see :func:`decide`).
 
     Two statements, in SQL of our own: this runs for every routed conversation, and the ORM's
     per-row conversions (JSON fields, an IN list of every team member for the loads) cost more
@@ -180,19 +183,48 @@ def candidates(conversation: Conversation, rule: AssignmentRule) -> list[Candida
                            capacity_for(_json(capacity), conversation.channel_kind),
                            _skills(skills), last)
                  for user_id, tier, capacity, skills, last in cursor.fetchall()]
-        if not found:
-            return []
-        # The statuses are written out, not bound: SQLite uses a partial index only when the
-        # query's terms visibly imply the index's condition.
-        cursor.execute(
-            f"SELECT assignee_id, COUNT(*) FROM {Conversation._meta.db_table} "
-            f"WHERE channel_kind = %s AND assignee_id IS NOT NULL "
-            f"AND status IN ({_LOAD_STATUSES_SQL}) GROUP BY assignee_id",
-            [conversation.channel_kind])
-        loads = dict(cursor.fetchall())
-    for candidate in found:
-        candidate.load = loads.get(candidate.user_id, 0)
+    if found and with_loads:
+        _fill_loads(found, conversation.channel_kind, every_agent=True)
     return found
+
+
+def _fill_loads(pool: list[Candidate], channel_kind: str, *, every_agent: bool = False) -> None:
+    """Set each candidate's load on the channel: by counting every agent's (one pass over the
+    open conversations) or only the pool's."""
+    sql = (f"SELECT assignee_id, COUNT(*) FROM {Conversation._meta.db_table} "
+           # The statuses are written out, not bound: SQLite uses a partial index only when
+           # the query's terms visibly imply the index's condition.
+           f"WHERE channel_kind = %s AND assignee_id IS NOT NULL "
+           f"AND status IN ({_LOAD_STATUSES_SQL}) ")
+    params: list[Any] = [channel_kind]
+    if not every_agent:
+        sql += f"AND assignee_id IN ({', '.join(['%s'] * len(pool))}) "
+        params += [c.user_id for c in pool]
+    with connection.cursor() as cursor:
+        cursor.execute(sql + "GROUP BY assignee_id", params)
+        loads = dict(cursor.fetchall())
+    for candidate in pool:
+        candidate.load = loads.get(candidate.user_id, 0)
+
+
+# Round robin looks at the loads of this many agents at a time, in turn order.
+ROUND_ROBIN_WINDOW = 20
+
+
+def decide(conversation: Conversation, rule: AssignmentRule) -> Iterator[Candidate]:
+    """The candidates in the order the rule tries them, agents without room left out.
+
+    Least loaded and skills need every candidate's load. Round robin needs only to know that
+    the next agents in turn have room, so it counts loads for a window of them at a time: the
+    decision does not grow with the desk's open conversations."""
+    if rule.strategy != Strategy.ROUND_ROBIN:
+        yield from rank(conversation, rule.strategy, candidates(conversation, rule))
+        return
+    turn = rank(conversation, rule.strategy, candidates(conversation, rule, with_loads=False))
+    for start in range(0, len(turn), ROUND_ROBIN_WINDOW):
+        window = turn[start:start + ROUND_ROBIN_WINDOW]
+        _fill_loads(window, conversation.channel_kind)
+        yield from (c for c in window if c.has_room)
 
 
 @functools.lru_cache(maxsize=4096)
@@ -272,8 +304,7 @@ def route(conversation: Conversation | int, *, now: dt.datetime | None = None) -
         rule = rule_for(locked)
         if rule is None or not rule.automatic:
             return Decision(None, "manual")
-        pool = candidates(locked, rule)
-        for candidate in rank(locked, rule.strategy, pool):
+        for candidate in decide(locked, rule):
             if not _lock_agent(candidate.user_id):
                 continue
             load = _load(candidate.user_id, locked.channel_kind)

@@ -277,3 +277,20 @@ def test_an_escalation_frees_the_agent_for_the_next_in_their_queue(
         actions.do_escalate(Conversation.objects.get(pk=first.pk), acting_user=sara)
     assert Conversation.objects.get(pk=first.pk).team_id == desk.team_l2.pk
     assert Conversation.objects.get(pk=waiting.pk).assignee_id == sara.pk
+
+
+def test_round_robin_skips_agents_at_capacity_window_after_window(desk, team, monkeypatch):
+    monkeypatch.setattr(actions, "ROUND_ROBIN_WINDOW", 2)
+    full = [staff(f"full{i}", capacity={"email": 1}) for i in range(5)]
+    free = staff("libre", capacity={"email": 1})
+    team.members.set([*full, free])
+    rule(team, "round_robin")
+    for agent in full:
+        conversation_actions.do_assign(open_conversation(desk, team=team), agent,
+                                       acting_user=None)
+    # The five full agents were given work more recently: the free one is last in turn.
+    Agent.objects.filter(user=free).update(last_assigned_at=dt.datetime(2020, 1, 1,
+                                                                        tzinfo=dt.UTC))
+    Agent.objects.filter(user__in=full).update(last_assigned_at=None)
+    assert actions.route(open_conversation(desk, team=team)).agent_id == free.pk
+    assert actions.route(open_conversation(desk, team=team)).reason == "no_agent_available"
