@@ -168,7 +168,10 @@ def candidates(conversation: Conversation, rule: AssignmentRule, *,
     agent_table = Agent._meta.db_table
     user_table = get_user_model()._meta.db_table
     members_table = Team.members.through._meta.db_table
-    sql = (f"SELECT a.user_id, a.tier, a.capacity, a.skills, a.last_assigned_at "
+    # JSON columns come back as text (parsed once per distinct value, see _json): decoding
+    # every row's JSON would cost more than the rest of the decision.
+    sql = (f"SELECT a.user_id, a.tier, CAST(a.capacity AS TEXT), CAST(a.skills AS TEXT), "
+           f"a.last_assigned_at "
            f"FROM {agent_table} a JOIN {user_table} u ON u.id = a.user_id ")
     params: list[Any] = []
     if conversation.team_id:
@@ -233,8 +236,7 @@ def _parse(text: str) -> Any:
 
 
 def _json(value: Any) -> Any:
-    """A JSON column as the driver hands it: text on SQLite (parsed once per distinct value),
-    already decoded on PostgreSQL."""
+    """A JSON column read as text, parsed once per distinct value."""
     return _parse(value) if isinstance(value, str) else value
 
 
