@@ -118,6 +118,7 @@ INSTALLED_APPS = [
     # Triggers run before routing so that a trigger's team or tier is routed at once.
     "mostrador.automation",
     "mostrador.routing",
+    "mostrador.knowledge",
     "mostrador.channels.email",
     "mostrador.api",
     "mostrador.web",

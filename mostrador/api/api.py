@@ -17,6 +17,7 @@ from mostrador.api.routers import (
     conversations,
     customers,
     inboxes,
+    kb,
     me,
     messages,
     raw_inbound,
@@ -78,5 +79,5 @@ api = MostradorAPI(
 )
 errors.install(api)
 for module in (me, customers, inboxes, conversations, messages, raw_inbound, sla,
-               canned_replies, webhooks, routing, automation):
+               canned_replies, webhooks, routing, automation, kb):
     api.add_router("", module.router)
