@@ -22,10 +22,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from mostrador.channels.email.parser.html import html_to_text, sanitize_html
 from mostrador.core.errors import Conflict, PermissionDenied, ValidationFailed
 from mostrador.core.publish import publish_on_commit
 from mostrador.knowledge import events
+from mostrador.knowledge.html import html_to_text, sanitize_html
 from mostrador.knowledge.models import (
     Article,
     ArticleVersion,
