@@ -128,3 +128,18 @@ class VersionOut(Schema):
 
 class VersionList(Schema):
     items: list[VersionOut]
+
+
+class SearchHitOut(Schema):
+    id: int
+    title: str
+    language: str
+    visibility: str
+    snippet: str = Field(description="The passage around the first match, HTML-escaped, with "
+                                     "matches in <mark>")
+    score: float
+
+
+class SearchOut(Schema):
+    query: str
+    items: list[SearchHitOut]

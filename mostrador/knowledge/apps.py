@@ -5,3 +5,8 @@ class KnowledgeConfig(AppConfig):
     name = "mostrador.knowledge"
     label = "knowledge"
     verbose_name = "Knowledge base"
+
+    def ready(self) -> None:
+        from mostrador.knowledge import listeners
+
+        listeners.connect()

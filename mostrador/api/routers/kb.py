@@ -20,6 +20,7 @@ from mostrador.api.schemas_kb import (
     CategoryIn,
     CategoryList,
     CategoryOut,
+    SearchOut,
     SectionIn,
     SectionOut,
     VersionList,
@@ -37,6 +38,30 @@ from mostrador.knowledge.queries import (
 )
 
 router = Router(tags=["knowledge base"])
+
+
+class SearchQuery(Schema):
+    q: str
+    lang: str = ""
+    limit: int = 10
+
+
+@router.get("/kb/search", response=SearchOut)
+def search_articles(request: HttpRequest, query: Query[SearchQuery]):
+    """Published articles (public and internal: the caller is staff) matching every word of
+    ``q``, best first; ``lang`` keeps one language. Keyword search, accent- and
+    case-insensitive, with Spanish and English word forms and one typo forgiven per word."""
+    from mostrador.knowledge import search
+
+    language = _choice(query.lang, list(Language.values), "lang") if query.lang else ""
+    limit = max(1, min(query.limit, 50))
+    hits = search.search(query.q, language=language, public_only=False, limit=limit)
+    found = {a.pk: a for a in Article.objects.filter(pk__in=[h.article_id for h in hits])}
+    items = [{"id": a.pk, "title": a.title, "language": a.language,
+              "visibility": a.visibility, "score": hit.score,
+              "snippet": search.snippet(a.body_text, query.q, a.language)}
+             for hit in hits if (a := found.get(hit.article_id)) is not None]
+    return {"query": query.q, "items": items}
 
 
 class ArticleQuery(Schema):

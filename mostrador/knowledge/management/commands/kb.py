@@ -19,6 +19,7 @@ class Command(BaseCommand):
         imp.add_argument("--publish", action="store_true",
                          help="publish every article the file names")
         imp.add_argument("--json", action="store_true", help="print the summary as JSON")
+        sub.add_parser("reindex", help="rebuild the search index of published articles")
 
     def handle(self, *args, action: str, **options) -> None:
         getattr(self, f"do_{action}")(**options)
@@ -48,6 +49,12 @@ class Command(BaseCommand):
                 f"in {summary.seconds:.2f} s")
         if summary.errors and not (summary.created or summary.updated):
             raise CommandError("nothing could be imported")
+
+
+    def do_reindex(self, **_) -> None:
+        from mostrador.knowledge.search import reindex_all
+
+        self.stdout.write(f"{reindex_all()} published articles indexed")
 
 
 def _json_dumps(data: dict) -> str:
