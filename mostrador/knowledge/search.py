@@ -24,14 +24,15 @@ from __future__ import annotations
 import dataclasses
 import html
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from django.db import connection
 
+# The same folding as the conversation index: one rule for what "ignores accents" means.
+from mostrador.conversations.search import fold
+
 MAX_INDEXED_CHARS = 100_000
 _WORD = re.compile(r"\w+", re.UNICODE)
-_COMBINING = frozenset(range(0x300, 0x370))
 # Longest first: the first suffix that leaves a stem of three letters or more is removed.
 _SUFFIXES = {
     "es": ("aciones", "iciones", "amientos", "imientos", "amiento", "imiento", "idades",
@@ -41,11 +42,6 @@ _SUFFIXES = {
     "en": ("ational", "ations", "ation", "ments", "ment", "ness", "ing", "ies", "ied",
            "ers", "ed", "es", "er", "ly", "s"),
 }
-
-
-def fold(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if ord(ch) not in _COMBINING)
 
 
 def stem(word: str, language: str) -> str:
