@@ -1,4 +1,5 @@
-"""After-commit listener: the search index follows what is published."""
+"""After-commit listener: the search index follows what is published at once; the passages'
+embeddings follow in a task (the encoder takes a few milliseconds a passage)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,10 @@ def on_commit_batch(batch: list[tuple[str, dict[str, Any]]]) -> None:
         from mostrador.knowledge.search import sync_articles
 
         sync_articles(ids)
+        from mostrador.core.tasks import enqueue_on_commit
+        from mostrador.knowledge.tasks import embed_articles_task
+
+        enqueue_on_commit(embed_articles_task, sorted(ids))
 
 
 def connect() -> None:

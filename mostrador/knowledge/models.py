@@ -136,3 +136,39 @@ class ArticleVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.article_id} v{self.number}"
+
+
+class ArticlePassage(models.Model):
+    """A piece of a published article with its sentence embedding: what the semantic half of
+    the search ranks. Position 0 is the title; the body follows in passages of a few hundred
+    characters (``embeddings.passages``). Written by ``embedding.embed_articles`` after an
+    article is published or changed, removed when it is unpublished."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="passages")
+    position = models.PositiveIntegerField()
+    text = models.TextField()
+    # ``embeddings.to_bytes``: 512 little-endian float32s.
+    vector = models.BinaryField()
+    # Copied from the article so the semantic index loads without a join.
+    language = models.CharField(max_length=5)
+    visibility = models.CharField(max_length=10)
+    # The article's ``updated_at`` the text was taken from.
+    source_updated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [models.UniqueConstraint(fields=["article", "position"],
+                                               name="knowledge_passage_position")]
+
+    def __str__(self) -> str:
+        return f"{self.article_id}#{self.position}"
+
+
+class SemanticIndexState(models.Model):
+    """One row: the generation of the passages, bumped by every write to them, so each process
+    knows when its in-memory matrix is stale (``semantic.matrix``)."""
+
+    generation = models.PositiveBigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"generation {self.generation}"

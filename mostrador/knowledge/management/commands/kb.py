@@ -19,7 +19,8 @@ class Command(BaseCommand):
         imp.add_argument("--publish", action="store_true",
                          help="publish every article the file names")
         imp.add_argument("--json", action="store_true", help="print the summary as JSON")
-        sub.add_parser("reindex", help="rebuild the search index of published articles")
+        sub.add_parser("reindex", help="rebuild the search index and the embeddings of "
+                                       "published articles")
 
     def handle(self, *args, action: str, **options) -> None:
         getattr(self, f"do_{action}")(**options)
@@ -53,8 +54,10 @@ class Command(BaseCommand):
 
     def do_reindex(self, **_) -> None:
         from mostrador.knowledge.search import reindex_all
+        from mostrador.knowledge.semantic import embed_all
 
         self.stdout.write(f"{reindex_all()} published articles indexed")
+        self.stdout.write(f"{embed_all()} published articles embedded")
 
 
 def _json_dumps(data: dict) -> str:

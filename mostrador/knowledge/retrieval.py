@@ -1,0 +1,142 @@
+"""Finding articles: the one entry point the help center, the reply box and the bot use.
+
+``find`` ranks published articles for a query by fusing two rankings:
+
+* **keyword** (:mod:`mostrador.knowledge.search`): stems, prefixes, one typo; only articles in
+  the query's language take part, since a word match across languages is mostly noise (names
+  and numbers);
+* **semantic** (:mod:`mostrador.knowledge.embeddings` over the stored passages): every
+  article, whatever its language, scored by its best passage.
+
+The two are fused with reciprocal rank fusion (``1/(k + rank)`` summed), which needs no
+calibration between bm25 and cosine. An article only the encoder found (the query is Spanish,
+the article English) keeps its semantic share, so a question in one language finds an article
+written in the other. Articles of one translation group are one result: the reader gets the
+translation in their language when there is one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+
+import numpy as np
+
+from mostrador.conversations.language import detect_language
+from mostrador.knowledge import embeddings, search, semantic
+from mostrador.knowledge.models import Article
+
+RRF_K = 60
+# How deep each ranking is read before fusing.
+DEPTH = 50
+
+
+@dataclasses.dataclass(frozen=True)
+class Found:
+    article_id: int
+    score: float
+    # The passage that matched best (semantic), or "" when only the words matched.
+    passage: str = ""
+    # Cosine of the best passage with the query, 0.0 when the encoder did not rank it.
+    similarity: float = 0.0
+
+
+def fuse(keyword: list[int], semantic: list[int], *, same_language: set[int] | None = None,
+         k: int = RRF_K) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion of two rankings of article ids, best first.
+
+    ``same_language`` (when given) holds the ids in the query's language: keyword ranks of
+    other ids are ignored.
+    """
+    scores: dict[int, float] = {}
+    for rank, pk in enumerate(keyword, start=1):
+        if same_language is None or pk in same_language:
+            scores[pk] = scores.get(pk, 0.0) + 1.0 / (k + rank)
+    for rank, pk in enumerate(semantic, start=1):
+        scores[pk] = scores.get(pk, 0.0) + 1.0 / (k + rank)
+    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+
+def find(query: str, *, language: str = "", public_only: bool = True, limit: int = 10,
+         only_language: bool = False, semantic_search: bool = True) -> list[Found]:
+    """Published articles for ``query``, best first (at most ``limit``).
+
+    ``language`` is the reader's: keyword matches count in it, and a result is shown in it
+    when the article has a translation in it (``only_language`` drops the ones without).
+    Without it, the query's own language is detected for the keyword half. The similarity of
+    a result is its translation group's best.
+    """
+    query = (query or "").strip()[:QUERY_MAX_CHARS]
+    if not query:
+        return []
+    query_language = language or detect_language(query)
+    hits = search.search(query, language=language, public_only=public_only, limit=DEPTH)
+    semantic_hits: list[semantic.SemanticHit] = []
+    if semantic_search:
+        semantic_hits = semantic.rank(query_vector(query), public_only=public_only, limit=DEPTH)
+    keyword_ids = [hit.article_id for hit in hits]
+    semantic_ids = [hit.article_id for hit in semantic_hits]
+    articles = _articles(set(keyword_ids) | set(semantic_ids), public_only)
+    same_language = ({pk for pk, row in articles.items() if row[0] == query_language}
+                     if query_language else None)
+    fused = fuse([pk for pk in keyword_ids if pk in articles],
+                 [pk for pk in semantic_ids if pk in articles], same_language=same_language)
+    similarity = {hit.article_id: hit.similarity for hit in semantic_hits}
+    passage = {hit.article_id: hit.passage for hit in semantic_hits}
+    # One result per translation group, in the reader's language when there is one.
+    groups: dict[int, tuple[int, float, float, str]] = {}
+    for pk, score in fused:
+        group = articles[pk][1]
+        if group in groups:
+            best_pk, best_score, best_similarity, best_passage = groups[group]
+            if similarity.get(pk, 0.0) > best_similarity:
+                groups[group] = (best_pk, best_score, similarity[pk], best_passage)
+            continue
+        groups[group] = (pk, score, similarity.get(pk, 0.0), passage.get(pk, ""))
+    shown = _translations(groups, language, public_only) if language else {}
+    results: list[Found] = []
+    for group, (pk, score, sim, text) in groups.items():
+        chosen = shown.get(group, pk)
+        if only_language and language and chosen == pk and articles[pk][0] != language:
+            continue
+        if chosen != pk and semantic_search:
+            text = semantic.best_passage(chosen, query_vector(query)) or text
+        results.append(Found(chosen, round(score, 6), text, round(sim, 4)))
+        if len(results) == limit:
+            break
+    return results
+
+
+QUERY_MAX_CHARS = 1000
+
+
+@functools.lru_cache(maxsize=512)
+def _cached_vector(query: str) -> np.ndarray:
+    vector = embeddings.embed([query])[0]
+    vector.setflags(write=False)
+    return vector
+
+
+def query_vector(query: str) -> np.ndarray:
+    """The query's embedding (the last few hundred queries are remembered)."""
+    return _cached_vector(query.strip()[:QUERY_MAX_CHARS])
+
+
+def _articles(ids: set[int], public_only: bool) -> dict[int, tuple[str, int]]:
+    """(language, translation group) of those of ``ids`` that are still published."""
+    if not ids:
+        return {}
+    rows = Article.objects.filter(pk__in=ids, status=Article.Status.PUBLISHED)
+    if public_only:
+        rows = rows.filter(visibility=Article.Visibility.PUBLIC)
+    return {pk: (lang, group) for pk, lang, group in
+            rows.values_list("pk", "language", "translation_group_id")}
+
+
+def _translations(groups: dict[int, tuple], language: str, public_only: bool) -> dict[int, int]:
+    """For each group, its published article in ``language``, when it has one."""
+    rows = Article.objects.filter(translation_group_id__in=list(groups), language=language,
+                                  status=Article.Status.PUBLISHED)
+    if public_only:
+        rows = rows.filter(visibility=Article.Visibility.PUBLIC)
+    return dict(rows.values_list("translation_group_id", "pk"))
