@@ -117,6 +117,8 @@ INSTALLED_APPS = [
     "mostrador.sla",
     # Triggers run before routing so that a trigger's team or tier is routed at once.
     "mostrador.automation",
+    # The bot answers before routing: a conversation it answered waits for the customer.
+    "mostrador.bot",
     "mostrador.routing",
     "mostrador.knowledge",
     "mostrador.channels.email",

@@ -13,6 +13,7 @@ from mostrador.accounts.actions import user_for_token
 from mostrador.api import errors
 from mostrador.api.routers import (
     automation,
+    bot,
     canned_replies,
     conversations,
     customers,
@@ -79,5 +80,5 @@ api = MostradorAPI(
 )
 errors.install(api)
 for module in (me, customers, inboxes, conversations, messages, raw_inbound, sla,
-               canned_replies, webhooks, routing, automation, kb):
+               canned_replies, webhooks, routing, automation, kb, bot):
     api.add_router("", module.router)
