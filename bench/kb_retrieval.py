@@ -20,6 +20,10 @@ cross-language pairs. Methods:
 * **semantic**: ``mostrador.knowledge.embeddings``; each paragraph cut by ``passages`` into
   passages of at most ``--max-chars`` characters, a paragraph scores its best passage.
 * **hybrid**: reciprocal rank fusion of the two full rankings, ``1/(60 + rank)`` summed.
+* **find**: the product's rule (``mostrador.knowledge.fusion.fuse`` as ``retrieval.find``
+  calls it): the first 50 of each ranking fused, keyword ranks counted only for articles in
+  the query's language, and an article the words did not find left out below a cosine of
+  0.3; only what ``find`` would return counts.
 
 Speed, in this process on the machine's cores (numpy's BLAS threads): embedding throughput of
 the questions (short sentences) and of the passages, best of ``--rounds``; query latency of
@@ -54,6 +58,12 @@ from bench.common import (
     print_machine,
 )
 from mostrador.knowledge import embeddings
+from mostrador.knowledge.fusion import fuse as product_fuse
+from mostrador.knowledge.fusion import semantic_floor
+
+# How deep retrieval.find reads each ranking before fusing, and the cosine below which an
+# article only the encoder found is left out (mostrador/knowledge/retrieval.py).
+DEPTH = 50
 
 XQUAD = Path(os.environ.get("XQUAD_DIR", "/work/shared/datasets/xquad-dev"))
 LANGUAGES = ("es", "en")
@@ -218,6 +228,11 @@ def fuse(*rankings: np.ndarray) -> np.ndarray:
     return ranking(fused)
 
 
+def product_ranking(fused: list[tuple[int, float]], _semantic: np.ndarray) -> np.ndarray:
+    """What ``find`` returns, and nothing past it (-1 stands for "no result")."""
+    return np.array([pk for pk, _score in fused] or [-1])
+
+
 def accuracy(rankings: list[np.ndarray], gold: list[int]) -> dict:
     top1 = sum(order[0] == g for order, g in zip(rankings, gold, strict=True))
     top5 = sum(g in order[:5] for order, g in zip(rankings, gold, strict=True))
@@ -302,9 +317,19 @@ def main() -> None:
         questions = [q for q, _ in corpora[query_lang].questions]
         lexical = [ranking(bm25[doc_lang].scores(q)) for q in questions]
         similarity = question_vectors[query_lang] @ passage_vectors[doc_lang].T
-        semantic = [ranking(row) for row in best_passage_scores(similarity, owners[doc_lang])]
+        best_scores = best_passage_scores(similarity, owners[doc_lang])
+        semantic = [ranking(row) for row in best_scores]
         hybrid = [fuse(a, b) for a, b in zip(lexical, semantic, strict=True)]
-        for method, rankings in (("BM25", lexical), ("semantic", semantic), ("hybrid", hybrid)):
+        # What retrieval.find does: keyword ranks count only for articles in the query's
+        # language, so across languages the encoder's ranking stands alone.
+        same = set(range(n_paragraphs)) if query_lang == doc_lang else set()
+        product = [product_ranking(product_fuse(
+            a[:DEPTH].tolist(),
+            [pk for pk in b[:DEPTH].tolist() if row[pk] >= semantic_floor(row[b[0]])],
+            same_language=same), b) for a, b, row in zip(lexical, semantic, best_scores,
+                                                        strict=True)]
+        for method, rankings in (("BM25", lexical), ("semantic", semantic), ("hybrid", hybrid),
+                                 ("find", product)):
             results.append(
                 {
                     "queries": query_lang,

@@ -138,6 +138,7 @@ class SearchHitOut(Schema):
     snippet: str = Field(description="The passage around the first match, HTML-escaped, with "
                                      "matches in <mark>")
     score: float
+    similarity: float = 0.0
 
 
 class SearchOut(Schema):

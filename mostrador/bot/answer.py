@@ -135,7 +135,8 @@ def decide(text: str, *, language: str = "", threshold: float | None = None,
         return _handover("asked_for_human", reply_in, 0.0)
     if languages and asked and asked not in languages:
         return _handover("language", reply_in, 0.0)
-    found = retrieval.find(text, language=reply_in, public_only=True, limit=2)
+    found = retrieval.find(text, language=reply_in, public_only=True, limit=2,
+                           semantic_floor=0.0)
     if not found or found[0].similarity <= 0.0:
         return _handover("no_articles", reply_in, 0.0,
                          article_id=found[0].article_id if found else None)

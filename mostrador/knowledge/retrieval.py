@@ -23,10 +23,10 @@ import functools
 import numpy as np
 
 from mostrador.conversations.language import detect_language
-from mostrador.knowledge import embeddings, search, semantic
+from mostrador.knowledge import embeddings, fusion, search, semantic
+from mostrador.knowledge.fusion import RRF_K, fuse  # noqa: F401 - part of this interface
 from mostrador.knowledge.models import Article
 
-RRF_K = 60
 # How deep each ranking is read before fusing.
 DEPTH = 50
 
@@ -41,30 +41,17 @@ class Found:
     similarity: float = 0.0
 
 
-def fuse(keyword: list[int], semantic: list[int], *, same_language: set[int] | None = None,
-         k: int = RRF_K) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion of two rankings of article ids, best first.
-
-    ``same_language`` (when given) holds the ids in the query's language: keyword ranks of
-    other ids are ignored.
-    """
-    scores: dict[int, float] = {}
-    for rank, pk in enumerate(keyword, start=1):
-        if same_language is None or pk in same_language:
-            scores[pk] = scores.get(pk, 0.0) + 1.0 / (k + rank)
-    for rank, pk in enumerate(semantic, start=1):
-        scores[pk] = scores.get(pk, 0.0) + 1.0 / (k + rank)
-    return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
-
-
 def find(query: str, *, language: str = "", public_only: bool = True, limit: int = 10,
-         only_language: bool = False, semantic_search: bool = True) -> list[Found]:
+         only_language: bool = False, semantic_search: bool = True,
+         semantic_floor: float | None = None) -> list[Found]:
     """Published articles for ``query``, best first (at most ``limit``).
 
     ``language`` is the reader's: keyword matches count in it, and a result is shown in it
     when the article has a translation in it (``only_language`` drops the ones without).
     Without it, the query's own language is detected for the keyword half. The similarity of
-    a result is its translation group's best.
+    a result is its translation group's best. An article the words did not find is a result
+    only when its similarity reaches ``semantic_floor`` (by default ``fusion.semantic_floor``
+    of the best similarity; the bot, which weighs the similarities itself, passes 0).
     """
     query = (query or "").strip()[:QUERY_MAX_CHARS]
     if not query:
@@ -75,7 +62,10 @@ def find(query: str, *, language: str = "", public_only: bool = True, limit: int
     if semantic_search:
         semantic_hits = semantic.rank(query_vector(query), public_only=public_only, limit=DEPTH)
     keyword_ids = [hit.article_id for hit in hits]
-    semantic_ids = [hit.article_id for hit in semantic_hits]
+    floor = semantic_floor
+    if floor is None:
+        floor = fusion.semantic_floor(semantic_hits[0].similarity) if semantic_hits else 0.0
+    semantic_ids = [hit.article_id for hit in semantic_hits if hit.similarity >= floor]
     articles = _articles(set(keyword_ids) | set(semantic_ids), public_only)
     same_language = ({pk for pk, row in articles.items() if row[0] == query_language}
                      if query_language else None)

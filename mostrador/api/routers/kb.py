@@ -43,24 +43,30 @@ router = Router(tags=["knowledge base"])
 class SearchQuery(Schema):
     q: str
     lang: str = ""
+    only_lang: bool = False
     limit: int = 10
 
 
 @router.get("/kb/search", response=SearchOut)
 def search_articles(request: HttpRequest, query: Query[SearchQuery]):
-    """Published articles (public and internal: the caller is staff) matching every word of
-    ``q``, best first; ``lang`` keeps one language. Keyword search, accent- and
-    case-insensitive, with Spanish and English word forms and one typo forgiven per word."""
-    from mostrador.knowledge import search
+    """Published articles (public and internal: the caller is staff) for ``q``, best first:
+    keyword matches in the reader's language (accent- and case-insensitive, Spanish and
+    English word forms, one typo forgiven per word) fused with the multilingual encoder's
+    ranking, so a question in one language also finds articles written in the other. With
+    ``lang``, an article is given in that language when it has a translation in it, and
+    ``only_lang=true`` leaves out those that have none. ``score`` is the fused score (higher
+    is better); ``similarity`` the cosine of the best passage (0 when only words matched)."""
+    from mostrador.knowledge import retrieval, search
 
     language = _choice(query.lang, list(Language.values), "lang") if query.lang else ""
     limit = max(1, min(query.limit, 50))
-    hits = search.search(query.q, language=language, public_only=False, limit=limit)
-    found = {a.pk: a for a in Article.objects.filter(pk__in=[h.article_id for h in hits])}
+    found = retrieval.find(query.q, language=language, public_only=False, limit=limit,
+                           only_language=query.only_lang)
+    articles = {a.pk: a for a in Article.objects.filter(pk__in=[f.article_id for f in found])}
     items = [{"id": a.pk, "title": a.title, "language": a.language,
-              "visibility": a.visibility, "score": hit.score,
+              "visibility": a.visibility, "score": hit.score, "similarity": hit.similarity,
               "snippet": search.snippet(a.body_text, query.q, a.language)}
-             for hit in hits if (a := found.get(hit.article_id)) is not None]
+             for hit in found if (a := articles.get(hit.article_id)) is not None]
     return {"query": query.q, "items": items}
 
 
