@@ -12,6 +12,7 @@ urlpatterns = [
     path("account/", include("mostrador.web.account.urls")),
     path("c/", include("mostrador.web.conversation.urls")),
     path("customers/", include("mostrador.web.customers.urls")),
+    path("kb/", include("mostrador.web.knowledge.urls")),
     path("settings/", include("mostrador.web.settings_screens.urls")),
     path("", include("mostrador.web.inbox.urls")),
 ]

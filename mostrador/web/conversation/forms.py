@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from mostrador.conversations.models import Conversation
+from mostrador.knowledge.models import Language
+from mostrador.knowledge.queries import list_categories
 
 # Choosing a value saves it (app.js submits the form); a Save button shows without script.
 AUTOSUBMIT = forms.Select(attrs={"data-autosubmit": ""})
@@ -89,6 +92,32 @@ class FieldsForm(forms.Form):
 
 class MergeForm(forms.Form):
     target = forms.IntegerField(label=_("Merge into conversation number"), min_value=1)
+
+
+class ArticleFromReplyForm(forms.Form):
+    """A reply made into a draft article. The knowledge base's action checks the title, the
+    language and the category; the form only offers the choices."""
+
+    title = forms.CharField(label=_("Title"), max_length=200, required=False)
+    body = forms.CharField(label=_("Text"), required=False, strip=True,
+                           widget=forms.Textarea(attrs={"rows": 8}),
+                           help_text=_("Plain text; blank lines separate paragraphs. Take out "
+                                       "what only this customer needs to read."))
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    category = forms.ChoiceField(label=_("Category (optional)"), required=False, choices=[])
+
+    def __init__(self, *args, message, **kwargs) -> None:
+        kwargs.setdefault("auto_id", f"article-{message.pk}-%s")
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        # The conversation page's script focuses it once the form is swapped in.
+        self.fields["title"].widget.attrs["data-focus-now"] = ""
+        if not self.initial.get("language"):
+            ui = (get_language() or "")[:2]
+            self.initial["language"] = ui if ui in Language.values else Language.SPANISH
+        language = self.initial["language"]
+        self.fields["category"].choices = [("", _("No category"))] + [
+            (str(category.pk), category.name_in(language)) for category in list_categories()]
 
 
 FORMS = {"status": StatusForm, "priority": PriorityForm, "subject": SubjectForm}

@@ -135,6 +135,8 @@ class MessageView:
     recipients: str = ""
     split_url: str = ""
     retry_url: str = ""
+    # "Save as article": an agent's own replies only ("" for the rest).
+    article_url: str = ""
     error: str = ""
     kind: str = "message"
 
@@ -273,8 +275,9 @@ def message_view(message: Message, base: str, files_base: str, people: People,
         mentions = [str(m) for m in meta.get("mentions") or []]
         kind_label = _("internal note")
     else:
-        body = (urlize(shown, nofollow=True, autoescape=True) if _LINKABLE_RE.search(shown)
-                else escape(shown))
+        # urlize escapes the text around the links it makes, but returns a plain str.
+        body = (mark_safe(urlize(shown, nofollow=True, autoescape=True))
+                if _LINKABLE_RE.search(shown) else escape(shown))
         outbound = message.direction == Message.Direction.OUTBOUND
         kind_label = (_("replied via %(channel)s") if outbound
                       else _("wrote via %(channel)s")) % {"channel": channel}
@@ -287,7 +290,11 @@ def message_view(message: Message, base: str, files_base: str, people: People,
                        moment(message.created_at), kind_label=kind_label,
                        recipients=", ".join(str(r) for r in meta.get("to") or []),
                        split_url=f"{base}messages/{message.pk}/split/",
-                       retry_url=f"{base}messages/{message.pk}/retry/")
+                       retry_url=f"{base}messages/{message.pk}/retry/",
+                       article_url=(f"{base}messages/{message.pk}/article/"
+                                    if message.direction == Message.Direction.OUTBOUND
+                                    and message.author_kind == Message.AuthorKind.AGENT
+                                    else ""))
 
 
 def highlight_mentions(text: str) -> SafeString:

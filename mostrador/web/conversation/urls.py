@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mostrador.web.conversation import canned, routing_views, views
+from mostrador.web.conversation import canned, knowledge, routing_views, views
 
 urlpatterns = [
     path("<int:pk>/", views.conversation_page, name="conversation"),
@@ -19,6 +19,11 @@ urlpatterns = [
     path("<int:pk>/canned-replies/", canned.canned_list, name="conversation_canned"),
     path("<int:pk>/canned-replies/<int:reply_id>/render/", canned.canned_render,
          name="conversation_canned_render"),
+    path("<int:pk>/knowledge/", knowledge.knowledge_search, name="conversation_knowledge"),
+    path("<int:pk>/knowledge/<int:article_id>/", knowledge.knowledge_insert,
+         name="conversation_knowledge_insert"),
+    path("<int:pk>/messages/<int:message_id>/article/", knowledge.reply_to_article,
+         name="conversation_reply_article"),
     path("<int:pk>/routing/", routing_views.routing_panel, name="conversation_routing"),
     path("<int:pk>/escalate/", routing_views.escalate, name="conversation_escalate"),
     path("<int:pk>/deescalate/", routing_views.deescalate, name="conversation_deescalate"),

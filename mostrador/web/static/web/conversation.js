@@ -226,6 +226,18 @@
     if (help.togglePopover) { help.togglePopover(); } else { help.hidden = !help.hidden; }
   }
 
+  // --- "Save as article" on a reply ------------------------------------------------------------
+  // Cancel empties the form's slot and gives focus back to the link that opened it.
+  document.addEventListener("click", function (event) {
+    var cancel = event.target.closest && event.target.closest("[data-article-cancel]");
+    if (!cancel) { return; }
+    var slot = cancel.closest(".msg-article");
+    if (!slot) { return; }
+    var opener = document.querySelector("[aria-controls='" + slot.id + "']");
+    slot.replaceChildren();
+    if (opener) { opener.focus(); }
+  });
+
   // --- after htmx swaps -----------------------------------------------------------------------
   document.addEventListener("toggle", function (event) {
     if (event.target.classList && event.target.classList.contains("properties-fold")) {
