@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "mostrador.bot",
     "mostrador.routing",
     "mostrador.knowledge",
+    "mostrador.portal",
     "mostrador.channels.email",
     "mostrador.api",
     "mostrador.web",
@@ -238,6 +239,10 @@ MOSTRADOR = {
     "DELIVERY_MAX_ATTEMPTS": _env_int("MOSTRADOR_DELIVERY_MAX_ATTEMPTS", 8),
     "API_PAGE_MAX": 200,
 }
+
+# The help center's request form opens conversations in this inbox (an id); unset: the first
+# active e-mail inbox.
+MOSTRADOR_HELP_CENTER_INBOX = _env_int("MOSTRADOR_HELP_CENTER_INBOX", 0) or None
 
 # Outbound webhooks: a subscription whose receiver failed this many attempts in a row is turned
 # off (0: never).

@@ -17,6 +17,7 @@ from mostrador.api.routers import (
     canned_replies,
     conversations,
     customers,
+    help_center,
     inboxes,
     kb,
     me,
@@ -80,5 +81,5 @@ api = MostradorAPI(
 )
 errors.install(api)
 for module in (me, customers, inboxes, conversations, messages, raw_inbound, sla,
-               canned_replies, webhooks, routing, automation, kb, bot):
+               canned_replies, webhooks, routing, automation, kb, bot, help_center):
     api.add_router("", module.router)

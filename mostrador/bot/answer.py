@@ -170,6 +170,9 @@ def handover_text(language: str, reason: str = "low_confidence") -> str:
         if reason == "asked_for_human":
             return _("Of course. I am passing you to a person from our team; they will see "
                      "everything you wrote here.")
+        if reason == "not_helpful":
+            return _("Sorry that did not help. I am passing you to a person from our team; "
+                     "they will see everything you wrote here.")
         return _("I could not find an answer I am sure of. I am passing you to a person from "
                  "our team; they will see everything you wrote here.")
 

@@ -102,9 +102,12 @@ def do_create_inbox(*, name: str, channel_kind: str, config: dict[str, Any], def
 def do_create_conversation(*, inbox: Inbox, customer: Customer, subject: str, text: str,
                            html: str = "", priority: int | None = None,
                            tags: Iterable[str] = (), acting_user=None,
-                           custom_fields: dict[str, Any] | None = None) -> Conversation:
+                           custom_fields: dict[str, Any] | None = None,
+                           message_meta: dict[str, Any] | None = None) -> Conversation:
     """Open a conversation with the customer's first message (a request taken by phone, an
-    API integration, a form). ``acting_user`` is the agent or integration that recorded it."""
+    API integration, a form). ``acting_user`` is the agent or integration that recorded it;
+    ``message_meta`` goes into the first message's ``meta`` (``{"sender": address}`` makes
+    replies go to that address)."""
     text = (text or "").strip()
     if not text:
         raise ValidationFailed(_("The first message cannot be empty."), field="text")
@@ -127,7 +130,8 @@ def do_create_conversation(*, inbox: Inbox, customer: Customer, subject: str, te
         author_kind=Message.AuthorKind.CUSTOMER, author_customer=customer,
         channel_kind=inbox.channel_kind, subject=subject[:500], text=text, html=html,
         reply_text=text, created_at=now,
-        meta={"recorded_by": acting_user.pk} if acting_user else {},
+        meta={**({"recorded_by": acting_user.pk} if acting_user else {}),
+              **(message_meta or {})},
     )
     search.index_messages([(message.pk, conversation.pk, f"{subject}\n{text}")])
     _event(conversation, events.MESSAGE_RECEIVED, at=now, customer=customer, message=message)

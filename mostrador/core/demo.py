@@ -185,10 +185,13 @@ def seed_demo_desk(*, conversations: int = 2500, customers: int = 300, seed: int
     # while the seeder plays the past); creating the policies afterwards plans the SLA state
     # of the open conversations over the backdated rows (the re-computation runs in-line).
     from mostrador.automation.demo import seed_demo_automation
+    from mostrador.knowledge.demo import seed_demo_articles
     from mostrador.sla.demo import seed_demo_sla, settle_history
 
     with tasks.run_inline(), transaction.atomic():
         seed_demo_sla(acting_user=seeder.users["diego"])
+        # Not muted: the help center's articles are indexed and embedded after this commit.
+        seed_demo_articles(acting_user=seeder.users["carla"])
     settle_history()
     # Routing and automation come last, muted: they act on what happens from now on.
     with publish.muted(), transaction.atomic():
