@@ -66,15 +66,7 @@ def load() -> dict:
     return json.loads((CLINC / "data_dev.json").read_text())
 
 
-# --- calibration (numpy only, no database) ---------------------------------------------------
-
-
-def features(similarity_by_intent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    order = np.argsort(-similarity_by_intent, axis=1)
-    rows = np.arange(len(similarity_by_intent))
-    best = similarity_by_intent[rows, order[:, 0]]
-    second = similarity_by_intent[rows, order[:, 1]]
-    return order[:, 0], best, best - second
+# --- fitting the confidence ------------------------------------------------------------------
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -92,44 +84,6 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, weights: np.ndarray) -> np.ndarra
     return theta
 
 
-def calibrate(data: dict) -> dict:
-    from mostrador.knowledge import embeddings
-
-    train = sorted(data["train"], key=lambda row: row[1])
-    intents = sorted({intent for _text, intent in train})
-    per_intent = len(train) // len(intents)
-    assert all(sum(1 for _t, i in train if i == intent) == per_intent for intent in intents)
-    vectors = embeddings.embed([text for text, _intent in train])
-    gold = np.repeat(np.arange(len(intents)), per_intent)
-    best_all, sim_all, lead_all = [], [], []
-    for start in range(0, len(train), 1000):
-        chunk = vectors[start:start + 1000] @ vectors.T
-        chunk[np.arange(len(chunk)), np.arange(start, start + len(chunk))] = -np.inf
-        by_intent = chunk.reshape(len(chunk), len(intents), per_intent).max(axis=2)
-        best, sim, lead = features(by_intent)
-        best_all.append(best)
-        sim_all.append(sim)
-        lead_all.append(lead)
-    best = np.concatenate(best_all)
-    correct = best == gold
-    oos = embeddings.embed([text for text, _intent in data["oos_train"]]) @ vectors.T
-    _, oos_sim, oos_lead = features(oos.reshape(len(oos), len(intents), per_intent).max(axis=2))
-    x = np.vstack([np.column_stack([np.concatenate(sim_all), np.concatenate(lead_all)]),
-                   np.column_stack([oos_sim, oos_lead])])
-    y = np.concatenate([correct.astype(float), np.zeros(len(oos_sim))])
-    negatives = (y == 0).sum()
-    weights = np.where(y == 1, 0.5 / (y == 1).sum(), 0.5 / negatives) * len(y)
-    theta = fit_logistic(x, y, weights)
-    oos_scores = np.column_stack([oos_sim, oos_lead]) @ theta[:2]
-    # Shift the bias so that 0.5 (a score of 0) hands over OOS_RECALL_AT_DEFAULT of them.
-    bias = -float(np.quantile(oos_scores, OOS_RECALL_AT_DEFAULT))
-    return {"weight_similarity": round(float(theta[0]), 2),
-            "weight_lead": round(float(theta[1]), 2), "bias": round(bias, 2),
-            "fitted_bias": round(float(theta[2]), 2),
-            "train_loo_top1": round(float(correct.mean()), 4),
-            "oos_train": len(oos_sim)}
-
-
 # --- the measured phase, inside a product process ---------------------------------------------
 
 
@@ -142,42 +96,82 @@ def measure_phase(args: argparse.Namespace) -> dict:
     from django.utils import timezone
 
     from mostrador.bot import answer
-    from mostrador.knowledge import embeddings, search, semantic
+    from mostrador.knowledge import embeddings, retrieval, search, semantic
     from mostrador.knowledge.models import Article, ArticlePassage, TranslationGroup
 
     data = load()
-    calibration = calibrate(data) if args.calibrate else None
-    if calibration:
-        answer.WEIGHT_SIMILARITY = calibration["weight_similarity"]
-        answer.WEIGHT_LEAD = calibration["weight_lead"]
-        answer.BIAS = calibration["bias"]
-
     by_intent: dict[str, list[str]] = {}
     for text, intent in data["train"]:
         by_intent.setdefault(intent, []).append(text)
+
+    def build(knowledge: dict[str, list[str]]) -> dict[str, Article]:
+        """The knowledge base: one published article per intent, its utterances as passages."""
+        Article.objects.all().delete()
+        TranslationGroup.objects.all().delete()
+        search.reindex_all()
+        now = timezone.now()
+        with transaction.atomic():
+            made = {}
+            for intent, utterances in sorted(knowledge.items()):
+                made[intent] = Article.objects.create(
+                    title=intent.replace("_", " "), slug=intent.replace("_", "-"),
+                    body_html="", body_text="\n\n".join(utterances), language="en",
+                    translation_group=TranslationGroup.objects.create(),
+                    status=Article.Status.PUBLISHED, visibility=Article.Visibility.PUBLIC,
+                    published_at=now)
+            search.index_articles([(a.pk, "en", "public", a.title, a.body_text)
+                                   for a in made.values()])
+            for intent, utterances in sorted(knowledge.items()):
+                article = Article.objects.get(pk=made[intent].pk)
+                vectors = embeddings.embed(utterances)
+                ArticlePassage.objects.bulk_create([
+                    ArticlePassage(article=article, position=position + 1, text=text,
+                                   vector=embeddings.to_bytes(vector), language="en",
+                                   visibility="public", source_updated_at=article.updated_at)
+                    for position, (text, vector) in enumerate(zip(utterances, vectors,
+                                                                  strict=True))])
+            semantic._bump()
+        return made
+
+    calibration = None
+    if args.calibrate:
+        # Knowledge: half of each intent's training utterances; queries: the other half (in
+        # scope, right when the first article is their intent's) and oos_train (wrong).
+        half = {intent: texts[: len(texts) // 2] for intent, texts in by_intent.items()}
+        made = build(half)
+        intent_of = {a.pk: intent for intent, a in made.items()}
+        rows, labels = [], []
+        for intent, texts in sorted(by_intent.items()):
+            for text in texts[len(texts) // 2:]:
+                found = retrieval.find(text, language="en", limit=answer.CANDIDATES,
+                                       semantic_floor=0.0)
+                rows.append(answer.features(found))
+                labels.append(1.0 if intent_of.get(found[0].article_id) == intent else 0.0)
+        oos_rows = []
+        for text, _intent in data["oos_train"]:
+            found = retrieval.find(text, language="en", limit=answer.CANDIDATES,
+                                   semantic_floor=0.0)
+            oos_rows.append(answer.features(found))
+        x = np.array(rows + oos_rows)
+        y = np.array(labels + [0.0] * len(oos_rows))
+        weights = np.where(y == 1, 0.5 / (y == 1).sum(), 0.5 / (y == 0).sum()) * len(y)
+        theta = fit_logistic(x, y, weights)
+        oos_scores = np.array(oos_rows) @ theta[:3]
+        # Shift the bias so that 0.5 (a score of 0) hands over OOS_RECALL_AT_DEFAULT of them.
+        bias = -float(np.quantile(oos_scores, OOS_RECALL_AT_DEFAULT))
+        calibration = {"weight_similarity": round(float(theta[0]), 2),
+                       "weight_lead": round(float(theta[1]), 2),
+                       "weight_keyword_first": round(float(theta[2]), 2),
+                       "bias": round(bias, 2), "fitted_bias": round(float(theta[3]), 2),
+                       "held_out_top1": round(float(np.mean(labels)), 4),
+                       "queries": len(rows), "oos_train": len(oos_rows)}
+        answer.WEIGHT_SIMILARITY = calibration["weight_similarity"]
+        answer.WEIGHT_LEAD = calibration["weight_lead"]
+        answer.WEIGHT_KEYWORD_FIRST = calibration["weight_keyword_first"]
+        answer.BIAS = calibration["bias"]
+
     started = time.perf_counter()
-    now = timezone.now()
-    with transaction.atomic():
-        articles = {}
-        for intent, utterances in sorted(by_intent.items()):
-            group = TranslationGroup.objects.create()
-            articles[intent] = Article.objects.create(
-                title=intent.replace("_", " "), slug=intent.replace("_", "-"),
-                body_html="", body_text="\n\n".join(utterances), language="en",
-                translation_group=group, status=Article.Status.PUBLISHED,
-                visibility=Article.Visibility.PUBLIC, published_at=now)
-        search.index_articles([(a.pk, "en", "public", a.title, a.body_text)
-                               for a in articles.values()])
-        for intent, utterances in sorted(by_intent.items()):
-            article = Article.objects.get(pk=articles[intent].pk)
-            vectors = embeddings.embed(utterances)
-            ArticlePassage.objects.bulk_create([
-                ArticlePassage(article=article, position=position + 1, text=text,
-                               vector=embeddings.to_bytes(vector), language="en",
-                               visibility="public", source_updated_at=article.updated_at)
-                for position, (text, vector) in enumerate(zip(utterances, vectors,
-                                                              strict=True))])
-        semantic._bump()
+    articles = build(by_intent)
     build_seconds = time.perf_counter() - started
     intent_of = {a.pk: intent for intent, a in articles.items()}
 
@@ -226,7 +220,7 @@ def measure_phase(args: argparse.Namespace) -> dict:
     return {
         "calibration": calibration,
         "weights": {"similarity": answer.WEIGHT_SIMILARITY, "lead": answer.WEIGHT_LEAD,
-                    "bias": answer.BIAS},
+                    "keyword_first": answer.WEIGHT_KEYWORD_FIRST, "bias": answer.BIAS},
         "default_threshold": answer.DEFAULT_THRESHOLD,
         "default": default,
         "sweep": [at(t) for t in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)],
@@ -267,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(var_dir, ignore_errors=True)
 
     if measured["calibration"]:
-        print("\ncalibration (train leave-one-out + oos_train):",
+        print("\ncalibration (half of train as knowledge, the other half + oos_train as queries):",
               json.dumps(measured["calibration"]))
     print(f"\nknowledge: {measured['articles']} articles, {measured['passages']:,} passages, "
           f"built in {measured['build_seconds']} s; queries: {measured['queries']}")

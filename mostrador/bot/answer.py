@@ -36,13 +36,17 @@ from mostrador.conversations.search import fold
 from mostrador.knowledge import retrieval
 from mostrador.knowledge.models import Article
 
-# Logistic weights over (best cosine, lead over the second article): bench/bot_handover.py.
-WEIGHT_SIMILARITY = 4.81
-WEIGHT_LEAD = 23.07
-BIAS = -5.88
+# Logistic weights over (best cosine, lead over the closest other article, keyword rank 1):
+# fitted by bench/bot_handover.py --calibrate.
+WEIGHT_SIMILARITY = 3.37
+WEIGHT_LEAD = 17.54
+WEIGHT_KEYWORD_FIRST = 0.87
+BIAS = -4.33
 # Hands over 95 % of CLINC150's out-of-scope training queries (bench/bot_handover.py).
 DEFAULT_THRESHOLD = 0.5
 MAX_QUESTION_CHARS = 1000
+# Articles read to weigh the best one against the others.
+CANDIDATES = 5
 MAX_QUOTE_CHARS = 600
 
 # Asking for a person, in Spanish and English: whole words or phrases, matched folded (no
@@ -94,9 +98,19 @@ def asks_for_human(text: str) -> bool:
     return len(words) <= _SHORT_WORDS and any(word in _WORDS for word in words)
 
 
-def confidence(similarity: float, lead: float) -> float:
+def features(found: list[retrieval.Found]) -> tuple[float, float, float]:
+    """What the confidence weighs, for the first of ``found`` (the fused ranking): its cosine,
+    its lead over the closest other article (negative when another is closer), and whether
+    the words also ranked it first."""
+    best = found[0]
+    others = max((f.similarity for f in found[1:]), default=0.0)
+    return best.similarity, best.similarity - others, 1.0 if best.keyword_rank == 1 else 0.0
+
+
+def confidence(similarity: float, lead: float, keyword_first: float = 0.0) -> float:
     """The calibrated probability that the best article answers the question."""
-    z = WEIGHT_SIMILARITY * similarity + WEIGHT_LEAD * lead + BIAS
+    z = (WEIGHT_SIMILARITY * similarity + WEIGHT_LEAD * lead
+         + WEIGHT_KEYWORD_FIRST * keyword_first + BIAS)
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -135,14 +149,13 @@ def decide(text: str, *, language: str = "", threshold: float | None = None,
         return _handover("asked_for_human", reply_in, 0.0)
     if languages and asked and asked not in languages:
         return _handover("language", reply_in, 0.0)
-    found = retrieval.find(text, language=reply_in, public_only=True, limit=2,
+    found = retrieval.find(text, language=reply_in, public_only=True, limit=CANDIDATES,
                            semantic_floor=0.0)
     if not found or found[0].similarity <= 0.0:
         return _handover("no_articles", reply_in, 0.0,
                          article_id=found[0].article_id if found else None)
     best = found[0]
-    lead = best.similarity - (found[1].similarity if len(found) > 1 else 0.0)
-    score = round(confidence(best.similarity, lead), 4)
+    score = round(confidence(*features(found)), 4)
     # A threshold of 1 means "never answer", even a question that is an article's title.
     if score < threshold or threshold >= 1.0:
         return _handover("low_confidence", reply_in, score, article_id=best.article_id)

@@ -39,6 +39,8 @@ class Found:
     passage: str = ""
     # Cosine of the best passage with the query, 0.0 when the encoder did not rank it.
     similarity: float = 0.0
+    # Its rank among the keyword matches in the query's language (1 is the best), 0 for none.
+    keyword_rank: int = 0
 
 
 def find(query: str, *, language: str = "", public_only: bool = True, limit: int = 10,
@@ -73,25 +75,30 @@ def find(query: str, *, language: str = "", public_only: bool = True, limit: int
                  [pk for pk in semantic_ids if pk in articles], same_language=same_language)
     similarity = {hit.article_id: hit.similarity for hit in semantic_hits}
     passage = {hit.article_id: hit.passage for hit in semantic_hits}
+    counted = [pk for pk in keyword_ids if pk in articles
+               and (same_language is None or pk in same_language)]
+    keyword_rank = {pk: rank for rank, pk in enumerate(counted, start=1)}
     # One result per translation group, in the reader's language when there is one.
-    groups: dict[int, tuple[int, float, float, str]] = {}
+    groups: dict[int, tuple[int, float, float, str, int]] = {}
     for pk, score in fused:
         group = articles[pk][1]
+        rank = keyword_rank.get(pk, 0)
         if group in groups:
-            best_pk, best_score, best_similarity, best_passage = groups[group]
-            if similarity.get(pk, 0.0) > best_similarity:
-                groups[group] = (best_pk, best_score, similarity[pk], best_passage)
+            best_pk, best_score, best_similarity, best_passage, best_rank = groups[group]
+            groups[group] = (best_pk, best_score, max(best_similarity, similarity.get(pk, 0.0)),
+                             best_passage, min(r for r in (best_rank, rank) if r) if
+                             (best_rank or rank) else 0)
             continue
-        groups[group] = (pk, score, similarity.get(pk, 0.0), passage.get(pk, ""))
+        groups[group] = (pk, score, similarity.get(pk, 0.0), passage.get(pk, ""), rank)
     shown = _translations(groups, language, public_only) if language else {}
     results: list[Found] = []
-    for group, (pk, score, sim, text) in groups.items():
+    for group, (pk, score, sim, text, rank) in groups.items():
         chosen = shown.get(group, pk)
         if only_language and language and chosen == pk and articles[pk][0] != language:
             continue
         if chosen != pk and semantic_search:
             text = semantic.best_passage(chosen, query_vector(query)) or text
-        results.append(Found(chosen, round(score, 6), text, round(sim, 4)))
+        results.append(Found(chosen, round(score, 6), text, round(sim, 4), rank))
         if len(results) == limit:
             break
     return results

@@ -19,7 +19,8 @@ SAME_IN_SPANISH = {"Supervisor", "Normal", "Bot", "error", "Telegram", "WhatsApp
                    "%(days)d d %(hours)d h", "%(hours)d h %(minutes)d min", "Manual", "no",
                    "Error", "Macro", "Macros", "Macro %(name)s", "Webhook", "Webhooks",
                    "Webhook %(name)s", "← Webhook %(name)s", "← Webhooks", "%(ms)s ms",
-                   "%(team)s, %(agent)s", "[#%(number)s] %(rule)s: %(subject)s"}
+                   "%(team)s, %(agent)s", "[#%(number)s] %(rule)s: %(subject)s", "No",
+                   "Error:"}
 
 
 def entries():

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from mostrador.web.settings_screens import automation, canned, routing, sla, views, webhooks
+from mostrador.web.settings_screens import automation, bot, canned, routing, sla, views, webhooks
 
 urlpatterns = [
     path("", views.inbox_list, name="settings"),
@@ -68,4 +68,12 @@ urlpatterns = [
     path("automation/macros/<int:pk>/", automation.macro_edit, name="settings_macro"),
     path("automation/macros/<int:pk>/delete/", automation.macro_delete,
          name="settings_macro_delete"),
+    path("bot/", bot.overview, name="settings_bot"),
+    path("bot/inboxes/<int:pk>/", bot.inbox_settings, name="settings_bot_inbox"),
+    path("bot/inboxes/<int:pk>/try/", bot.try_bot, name="settings_bot_try"),
+    path("bot/unanswered/", bot.unanswered_list, name="settings_bot_unanswered"),
+    path("bot/unanswered/<int:pk>/status/", bot.unanswered_status,
+         name="settings_bot_unanswered_status"),
+    path("bot/unanswered/<int:pk>/draft/", bot.unanswered_draft,
+         name="settings_bot_unanswered_draft"),
 ]
