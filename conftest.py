@@ -3,17 +3,21 @@ import pytest
 from mostrador.automation.engine import forget_compiled
 from mostrador.channels.email.adapter import forget_inboxes
 from mostrador.core.testing import make_desk
+from mostrador.knowledge.semantic import forget as forget_semantic
 
 
 @pytest.fixture(autouse=True)
 def _fresh_inbox_cache():
     # Each test's database starts over; so must the caches that reflect it (mail routing,
-    # compiled triggers).
+    # compiled triggers, the semantic index, whose generation counter a rolled-back test
+    # takes back).
     forget_inboxes()
     forget_compiled()
+    forget_semantic()
     yield
     forget_inboxes()
     forget_compiled()
+    forget_semantic()
 
 
 @pytest.fixture
