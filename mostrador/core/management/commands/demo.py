@@ -39,6 +39,7 @@ class Command(BaseCommand):
             "Mostrador is starting.",
             "",
             f"  Desk        {base}/",
+            f"  Help center {base}/help/ (the answer bot: {base}/help/es/ask/)",
             f"  Admin       {base}/admin/",
             f"  API docs    {base}/api/v1/docs",
             f"  Mail in     SMTP on {smtp}: mail to any address lands in the Soporte inbox",
