@@ -5,6 +5,7 @@ desk, and Debian's Chromium driven by Playwright."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import os
 import socket
 import subprocess
@@ -13,6 +14,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -42,6 +44,14 @@ class LiveDesk:
         if done.returncode:
             raise AssertionError(f"mostrador {' '.join(args)} failed:\n{done.stderr}")
         return done.stdout
+
+    def shell_json(self, code: str, marker: str, **values: object) -> Any:
+        """Run ``code`` in ``mostrador shell`` with ``values`` bound as variables, and read back
+        the JSON it prints on the line that starts with ``marker``."""
+        prefix = "".join(f"{name} = {value!r}\n" for name, value in values.items())
+        out = self.mostrador("shell", "--no-imports", "-c", prefix + code)
+        line = next(x for x in out.splitlines() if x.startswith(marker + " "))
+        return json.loads(line[len(marker) + 1:])
 
 
 def free_port() -> int:

@@ -5,7 +5,6 @@ classes and names, so the test reads the same in any language."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -56,16 +55,9 @@ print("CHECK " + json.dumps({"enabled": row.enabled, "greeting": row.greeting,
 """
 
 
-def shell(live_desk, code: str, marker: str, **values) -> dict:
-    prefix = "".join(f"{name} = {value!r}\n" for name, value in values.items())
-    out = live_desk.mostrador("shell", "--no-imports", "-c", prefix + code)
-    line = next(x for x in out.splitlines() if x.startswith(marker + " "))
-    return json.loads(line[len(marker) + 1:])
-
-
 def test_a_supervisor_switches_the_bot_on_and_tries_it(page, live_desk):
     tag = f"bot{uuid.uuid4().hex[:8]}"
-    data = shell(live_desk, SETUP, "SETUP", TAG=tag)
+    data = live_desk.shell_json(SETUP, "SETUP", TAG=tag)
     inbox = data["inbox"]
     greeting = f"¡Hola! Soy el asistente de Mercado Sol ({tag})."
 
@@ -90,7 +82,7 @@ def test_a_supervisor_switches_the_bot_on_and_tries_it(page, live_desk):
     card.locator(".badge.state-on").wait_for()
     assert page.is_checked(f"#id_bot-{inbox}-enabled")
     assert page.input_value(f"#id_bot-{inbox}-greeting_es") == greeting
-    assert shell(live_desk, CHECK, "CHECK", INBOX=inbox) == {
+    assert live_desk.shell_json(CHECK, "CHECK", INBOX=inbox) == {
         "enabled": True, "greeting": {"es": greeting}, "threshold": None}
 
     # Try it: the answer comes into the card, the page stays.

@@ -4,7 +4,6 @@ small-screen layout. Selectors are ids and names, so the tests read the same in 
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -58,10 +57,7 @@ print("SETUP " + json.dumps({"ids": ids, "customer": newest.customer_id}))
 @pytest.fixture
 def desk_data(live_desk) -> dict:
     tag = f"c{uuid.uuid4().hex[:8]}"
-    code = f"TAG = {tag!r}\nPNG = {PNG!r}\n" + SETUP
-    out = live_desk.mostrador("shell", "--no-imports", "-c", code)
-    line = next(x for x in out.splitlines() if x.startswith("SETUP "))
-    return json.loads(line[6:])
+    return live_desk.shell_json(SETUP, "SETUP", TAG=tag, PNG=PNG)
 
 
 def sign_in(page, url: str) -> None:

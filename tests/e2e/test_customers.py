@@ -5,7 +5,6 @@ Selectors are ids and names, so the tests read the same in any language."""
 
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
@@ -63,9 +62,7 @@ print("SETUP " + json.dumps({"ids": ids, "customer": customer.pk,
 @pytest.fixture
 def data(live_desk) -> dict:
     tag = f"k{uuid.uuid4().hex[:8]}"
-    out = live_desk.mostrador("shell", "--no-imports", "-c", f"TAG = {tag!r}\n" + SETUP)
-    line = next(x for x in out.splitlines() if x.startswith("SETUP "))
-    return {"tag": tag, **json.loads(line[6:])}
+    return {"tag": tag, **live_desk.shell_json(SETUP, "SETUP", TAG=tag)}
 
 
 def sign_in(page, url: str) -> None:

@@ -6,7 +6,6 @@ The demo desk's articles are the help center's content."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -71,10 +70,7 @@ def reader(browser, request):
 
 
 def desk_record(live_desk, email: str, comment: str) -> dict:
-    out = live_desk.mostrador("shell", "--no-imports", "-c",
-                              f"EMAIL = {email!r}\nCOMMENT = {comment!r}\n" + CHECK)
-    line = next(x for x in out.splitlines() if x.startswith("CHECK "))
-    return json.loads(line[6:])
+    return live_desk.shell_json(CHECK, "CHECK", EMAIL=email, COMMENT=comment)
 
 
 @pytest.mark.parametrize("reader", ["es", "en"], indirect=True)

@@ -5,7 +5,6 @@ demo desk's articles are the bot's knowledge."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -92,8 +91,7 @@ def test_the_bot_answers_then_hands_over_with_the_whole_exchange(visitor, live_d
     done.wait_for()
     assert re.search(r"#\d+", done.inner_text())
 
-    out = live_desk.mostrador("shell", "--no-imports", "-c", f"EMAIL = {email!r}\n" + CHECK)
-    record = json.loads(next(x for x in out.splitlines() if x.startswith("CHECK "))[6:])
+    record = live_desk.shell_json(CHECK, "CHECK", EMAIL=email)
     assert record["text"] == chat["question"]
     assert record["author"] == "bot"
     assert record["turns"] == ["customer", "bot", "bot"]

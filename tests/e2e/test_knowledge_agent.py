@@ -5,7 +5,6 @@ same in any language."""
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 
@@ -65,16 +64,9 @@ print("CHECK " + json.dumps({"status": article.status, "text": article.body_text
 """
 
 
-def shell(live_desk, code: str, marker: str, **values) -> dict:
-    prefix = "".join(f"{name} = {value!r}\n" for name, value in values.items())
-    out = live_desk.mostrador("shell", "--no-imports", "-c", prefix + code)
-    line = next(x for x in out.splitlines() if x.startswith(marker + " "))
-    return json.loads(line[len(marker) + 1:])
-
-
 def test_an_agent_inserts_an_articles_link_and_saves_the_reply_as_an_article(page, live_desk):
     tag = f"kb{uuid.uuid4().hex[:8]}"
-    data = shell(live_desk, SETUP, "SETUP", TAG=tag)
+    data = live_desk.shell_json(SETUP, "SETUP", TAG=tag)
     page.goto(f"{live_desk.url}/account/login/")
     page.fill("#id_username", AGENT)
     page.fill("#id_password", DEMO_PASSWORD)
@@ -131,7 +123,7 @@ def test_an_agent_inserts_an_articles_link_and_saves_the_reply_as_an_article(pag
     done.wait_for()
     assert re.search(r"/kb/\d+/$", done.locator("a").get_attribute("href"))
 
-    saved = shell(live_desk, CHECK, "CHECK", TITLE=f"Cómo devolver un pedido {tag}")
+    saved = live_desk.shell_json(CHECK, "CHECK", TITLE=f"Cómo devolver un pedido {tag}")
     assert saved["status"] == "draft" and saved["language"] == "es"
     assert saved["text"] == f"Hola: aquí lo explicamos {url}"
 

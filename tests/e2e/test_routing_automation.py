@@ -159,12 +159,6 @@ def poll(what: str, check: Callable[[], bool], timeout: float = WAIT) -> None:
         time.sleep(0.1)
 
 
-def shell_json(live_desk, code: str, label: str):
-    out = live_desk.mostrador("shell", "--no-imports", "-c", code)
-    line = next(x for x in out.splitlines() if x.startswith(label + " "))
-    return json.loads(line[len(label) + 1:])
-
-
 def submit(page, pattern: str) -> None:
     page.locator("main form.settings-form button[type=submit]:not([formaction])").click()
     page.wait_for_url(re.compile(pattern))
@@ -288,7 +282,7 @@ def test_ladder_capacity_escalation_webhook_and_time_rule(browser, page, live_de
 
     # --- two customers write: the first reaches the agent, the second waits ---------------
     code = f"INBOX = {inbox_name!r}\nTAG = {tag!r}\nTEXTS = {texts!r}\n" + DELIVER
-    first, second = shell_json(live_desk, code, "DELIVERED")
+    first, second = live_desk.shell_json(code, "DELIVERED")
     assert (first["assignee"], first["team"], first["tier"], first["status"]) == (
         agent_id, l1, 1, "open")
     assert (second["assignee"], second["team"], second["status"]) == (None, l1, "new")
@@ -335,7 +329,7 @@ def test_ladder_capacity_escalation_webhook_and_time_rule(browser, page, live_de
 
     # --- the time rule fires once, however often it runs ----------------------------------
     code = f"RULE = {rule_id}\nSUPERVISOR = {SUPERVISOR!r}\n" + TIME_TRAVEL
-    assert shell_json(live_desk, code, "FIRINGS") == [first["id"]]
+    assert live_desk.shell_json(code, "FIRINGS") == [first["id"]]
     page.goto(f"{url}/c/{first['id']}/")
     assert page.locator("#timeline .event", has_text=rule_name).count() == 1
     assert page.locator(".msg-note", has_text=reminder).count() == 1
