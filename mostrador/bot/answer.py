@@ -35,6 +35,7 @@ from mostrador.conversations.language import detect_language
 from mostrador.conversations.search import fold
 from mostrador.knowledge import retrieval
 from mostrador.knowledge.models import Article
+from mostrador.knowledge.queries import public_url
 
 # Logistic weights over (best cosine, lead over the closest other article, keyword rank 1):
 # fitted by bench/bot_handover.py --calibrate.
@@ -112,12 +113,6 @@ def confidence(similarity: float, lead: float, keyword_first: float = 0.0) -> fl
     z = (WEIGHT_SIMILARITY * similarity + WEIGHT_LEAD * lead
          + WEIGHT_KEYWORD_FIRST * keyword_first + BIAS)
     return 1.0 / (1.0 + math.exp(-z))
-
-
-def public_url(article: Article) -> str:
-    """The article's page in the help center."""
-    base = settings.MOSTRADOR["BASE_URL"].rstrip("/")
-    return f"{base}/help/{article.language}/a/{article.pk}-{article.slug}/"
 
 
 def known_languages() -> tuple[str, ...]:

@@ -4,7 +4,10 @@ and one the user may not see get the same NotFound."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from mostrador.core.errors import NotFound
@@ -71,3 +74,13 @@ def access_category(pk: int, *, field: str = "category") -> Category:
     if category is None:
         raise NotFound(_("Category %(id)s not found.") % {"id": pk}, field=field)
     return category
+
+
+def public_url(article: Article, request: HttpRequest | None = None) -> str:
+    """The article's page in the help center (``/help/<lang>/a/<id>-<slug>/``), absolute with
+    the request's host, or with ``MOSTRADOR["BASE_URL"]`` without a request. Only a published
+    public article answers there; callers check :attr:`Article.is_public`."""
+    path = reverse("portal:article", args=[article.language, article.pk, article.slug])
+    if request is not None:
+        return request.build_absolute_uri(path)
+    return settings.MOSTRADOR["BASE_URL"].rstrip("/") + path

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -24,7 +23,12 @@ from mostrador.core.errors import Conflict, MostradorError, NotFound, Validation
 from mostrador.knowledge import retrieval
 from mostrador.knowledge.actions import do_create_article
 from mostrador.knowledge.models import Article, Language
-from mostrador.knowledge.queries import access_article, access_category, visible_articles
+from mostrador.knowledge.queries import (
+    access_article,
+    access_category,
+    public_url,
+    visible_articles,
+)
 from mostrador.knowledge.search import snippet
 from mostrador.web.conversation.canned import _conversation, _error
 from mostrador.web.conversation.forms import ArticleFromReplyForm
@@ -37,16 +41,6 @@ SUGGESTION_MESSAGE_CHARS = 300
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def article_public_url(article: Article, request: HttpRequest | None = None) -> str:
-    """The help center's address of ``article``: ``/help/<lang>/a/<id>-<slug>/``, absolute
-    with the request's host, or with ``MOSTRADOR["BASE_URL"]`` without a request. Only a
-    published public article answers there; callers check :attr:`Article.is_public`."""
-    path = f"/help/{article.language}/a/{article.pk}-{article.slug}/"
-    if request is not None:
-        return request.build_absolute_uri(path)
-    return settings.MOSTRADOR["BASE_URL"].rstrip("/") + path
 
 
 def conversation_language(conversation: Conversation) -> str:
@@ -136,7 +130,7 @@ def knowledge_insert(request: HttpRequest, pk: int, article_id: int) -> JsonResp
                 raise Conflict(_("“%(title)s” is not a published public article, so customers "
                                  "cannot open its link; insert its text instead.")
                                % {"title": article.title}, field="what")
-            text = article_public_url(article, request)
+            text = public_url(article, request)
         elif what == "text":
             text = article.body_text
         else:

@@ -30,10 +30,10 @@ from mostrador.knowledge.queries import (
     article_versions,
     list_articles,
     list_categories,
+    public_url,
     translations_of,
 )
 from mostrador.knowledge.search import snippet
-from mostrador.web.conversation.knowledge import article_public_url
 from mostrador.web.customers.views import agent_required
 from mostrador.web.knowledge.forms import ArticleForm, FilterForm
 
@@ -164,7 +164,7 @@ def article_edit(request: HttpRequest, pk: int) -> HttpResponse:
     response = _page(
         request, "web/knowledge/article.html", form=form, article=article, versions=versions,
         translations=translations_of(request.user, article),
-        public_url=article_public_url(article, request) if article.is_public else "")
+        public_url=public_url(article, request) if article.is_public else "")
     if form.errors:
         response.status_code = 400
     return response

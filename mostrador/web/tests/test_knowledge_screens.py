@@ -16,7 +16,8 @@ from mostrador.conversations import actions as conversation_actions
 from mostrador.conversations.models import Conversation, Message
 from mostrador.knowledge import actions, retrieval, semantic
 from mostrador.knowledge.models import Article, ArticleVersion
-from mostrador.web.conversation.knowledge import article_public_url, suggestion_query
+from mostrador.knowledge.queries import public_url
+from mostrador.web.conversation.knowledge import suggestion_query
 
 pytestmark = pytest.mark.django_db
 
@@ -228,7 +229,7 @@ def test_an_inserted_link_is_a_link_in_the_thread(client, desk, conversation,
 def test_article_public_url_without_a_request_uses_the_base_url(settings, library):
     settings.MOSTRADOR = {**settings.MOSTRADOR, "BASE_URL": "https://ayuda.example.com/"}
     article = library["password"]
-    assert article_public_url(article) == (
+    assert public_url(article) == (
         f"https://ayuda.example.com/help/en/a/{article.pk}-resetting-your-password/")
 
 
