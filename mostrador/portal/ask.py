@@ -90,10 +90,14 @@ def ask(request: HttpRequest, lang: str) -> HttpResponse:
     chat = _chat(request, lang)
     if request.method == "GET":
         return _respond(request, lang, chat)
-    text = " ".join(request.POST.get("text", "").split())[:MAX_TEXT_CHARS]
+    text = " ".join(request.POST.get("text", "").split())
     if not text:
         return _respond(request, lang, chat, status=400,
                         errors={"text": _("Write your question first.")})
+    if len(text) > MAX_TEXT_CHARS:
+        # Refused whole rather than cut: what the visitor wrote comes back to be shortened.
+        return _respond(request, lang, chat, status=400, values={"text": text}, errors={
+            "text": _("A message has at most %(max)d characters.") % {"max": MAX_TEXT_CHARS}})
     if not _take_message_place(_address(request)):
         return _respond(request, lang, chat, status=429, values={"text": text}, errors={
             "text": _("You have sent many messages in the last few minutes. Please wait a "

@@ -75,6 +75,10 @@ def test_talking_to_a_person_opens_a_conversation_with_the_whole_exchange(help_c
 def test_an_empty_message_is_refused_and_messages_are_rate_limited(help_center, client,
                                                                    monkeypatch):
     assert post(client, "/help/es/ask/", {"text": "   "}).status_code == 400
+    long = "palabra " * 200
+    refused = post(client, "/help/es/ask/", {"text": long})
+    assert refused.status_code == 400
+    assert long.strip() in refused.content.decode()  # given back whole, not cut
     monkeypatch.setattr(ask, "MESSAGES_PER_WINDOW", 2)
     assert post(client, "/help/es/ask/", {"text": "hola"}).status_code == 303
     assert post(client, "/help/es/ask/", {"text": "hola otra vez"}).status_code == 303
