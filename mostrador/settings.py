@@ -123,6 +123,8 @@ INSTALLED_APPS = [
     "mostrador.knowledge",
     "mostrador.portal",
     "mostrador.channels.email",
+    "mostrador.channels.webchat",
+    "mostrador.realtime",
     "mostrador.api",
     "mostrador.web",
 ]

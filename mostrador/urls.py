@@ -7,5 +7,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
     path("help/", include("mostrador.portal.urls")),
+    path("", include("mostrador.channels.webchat.urls")),
     path("", include("mostrador.web.urls")),
 ]

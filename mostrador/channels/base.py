@@ -111,6 +111,8 @@ class ChannelAdapter:
     label: ClassVar[str] = ""
     # Media type of the raw payloads this channel stores (shown when an admin downloads one).
     raw_content_type: ClassVar[str] = "application/octet-stream"
+    # Config keys an inbox keeps when an update leaves them out (values the channel generated).
+    kept_config_keys: ClassVar[tuple[str, ...]] = ()
 
     class Config(pydantic.BaseModel):
         model_config = pydantic.ConfigDict(extra="forbid")

@@ -703,7 +703,12 @@ def do_update_inbox(inbox: Inbox, *, name: str | None = None,
             inbox.name = name[:150]
             fields.append("name")
     if config is not None:
-        validated = get_adapter(inbox.channel_kind).validate_config(config)
+        adapter = get_adapter(inbox.channel_kind)
+        # Settings the channel generated itself (a chat's public key) survive an update that
+        # leaves them out; sites embedding the chat depend on them.
+        config = {**{key: inbox.config[key] for key in adapter.kept_config_keys
+                     if key in (inbox.config or {})}, **config}
+        validated = adapter.validate_config(config)
         config = validated.model_dump(mode="json")
         if config != inbox.config:
             inbox.config = config

@@ -92,6 +92,9 @@ DEMO_PASSWORD = "mostrador-demo"
 ADMIN_EMAIL = f"diego@{DEMO_DOMAIN}"
 SUPPORT_ADDRESS = f"soporte@{DEMO_DOMAIN}"
 BILLING_ADDRESS = f"facturacion@{DEMO_DOMAIN}"
+# The demo chat's public key: the widget's data-inbox and the hosted page /chat/<key>/.
+DEMO_CHAT_KEY = "wc_demo_tienda"
+CHAT_TOPICS = ("Pedidos", "Facturación", "Otro")
 TOKEN_FILE = "demo_api_token"
 
 Status = Conversation.Status
@@ -298,6 +301,15 @@ class _Seeder:
                 config={"address": address, "from_name": f"{SHOP} · {name}",
                         "catch_all": catch_all},
                 acting_user=self.users["diego"])
+        self.inboxes["chat"] = actions.do_create_inbox(
+            name="Chat", channel_kind="webchat", default_team=self.teams["l1"],
+            config={"public_key": DEMO_CHAT_KEY, "topics": list(CHAT_TOPICS),
+                    "prechat_fields": [{"name": "name", "required": False},
+                                       {"name": "email", "required": False},
+                                       {"name": "topic", "required": False}],
+                    "greeting": {"es": f"¡Hola! Somos el equipo de {SHOP}. ¿En qué te ayudamos?",
+                                 "en": f"Hi! This is the {SHOP} team. How can we help?"}},
+            acting_user=self.users["diego"])
 
     def _make_customers(self, count: int) -> None:
         rng = self.rng
