@@ -44,6 +44,20 @@ def _header(scope: dict[str, Any], name: bytes) -> str:
     return ""
 
 
+def same_origin(scope: dict[str, Any]) -> bool:
+    """The page opening the socket is the desk's own (its host, or a trusted origin)."""
+    from urllib.parse import urlsplit
+
+    from django.conf import settings
+
+    origin = _header(scope, b"origin")
+    if not origin:
+        return False
+    if origin in settings.CSRF_TRUSTED_ORIGINS:
+        return True
+    return urlsplit(origin).netloc.lower() == _header(scope, b"host").lower()
+
+
 def client_address(scope: dict[str, Any]) -> str:
     client = scope.get("client") or ("", 0)
     return client[0] or ""
@@ -332,6 +346,9 @@ class AgentConsumer(_Base):
         self.watching_senders: list[str] = []
         self.peers: dict[str, dict[str, Any]] = {}
         self.typing_on = False
+        if not same_origin(self.scope):
+            await self.close(code=4403)
+            return
         user = self.scope.get("user")
         if user is None or not user.is_authenticated or not user.is_active:
             await self.close(code=4401)
@@ -444,7 +461,8 @@ class AgentConsumer(_Base):
         if only_team and only_team not in self.team_ids:
             return
         frame = event["frame"]
-        if frame.get("type") == "notify" and event.get("skip_watching") == self.watching:
+        skip = event.get("skip_watching")
+        if skip is not None and skip == self.watching:
             # The agent is looking at it: the timeline shows the message, no alert needed.
             return
         await self.send_json(frame)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
+import contextvars
 import functools
 from collections.abc import Callable
 from typing import Any
@@ -18,6 +20,10 @@ from django.db import DatabaseError, InterfaceError, OperationalError, connectio
 
 _executor = concurrent.futures.ThreadPoolExecutor(max_workers=1,
                                                   thread_name_prefix="realtime-db")
+# The thread's own context, the same for every call: Django finds its connections through
+# context-local storage, so calls must neither share the caller's context (its connection
+# belongs to another thread) nor start a new one each time (a connection per call).
+_context = contextvars.Context()
 
 
 def _call[T](fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
@@ -37,9 +43,16 @@ def _call[T](fn: Callable[..., T], args: tuple, kwargs: dict) -> T:
 
 async def run[T](fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(_executor, functools.partial(_call, fn, args, kwargs))
+    return await loop.run_in_executor(
+        _executor, functools.partial(_context.run, _call, fn, args, kwargs))
 
 
 def close() -> None:
     """Close this thread's connection (tests, before their database is dropped)."""
-    _executor.submit(connection.close).result()
+    _executor.submit(_context.run, _close).result()
+
+
+def _close() -> None:
+    # An in-memory test database's connection belongs to the thread that created it.
+    with contextlib.suppress(DatabaseError):
+        connection.close()

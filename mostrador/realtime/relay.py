@@ -155,11 +155,13 @@ def _conversation_frames(kinds: dict[int, list[str]], message_ids: list[int]) ->
 
     frames: list[Frame] = []
     last_message: dict[int, Message] = {}
+    batch_ids: dict[int, list[int]] = defaultdict(list)
     for message in messages:
         conversation = conversations.get(message.conversation_id)
         if conversation is None:
             continue
         last_message[conversation.pk] = message
+        batch_ids[conversation.pk].append(message.pk)
         data = message_frame(message)
         frames.append((groups.conversation(conversation.pk), frame(
             {"type": "message", "conversation_id": conversation.pk, "message": data})))
@@ -185,7 +187,8 @@ def _conversation_frames(kinds: dict[int, list[str]], message_ids: list[int]) ->
         summary = _summary(conversation, last_message.get(conversation_id))
         frames.append((groups.DESK, frame({"type": "conversation",
                                            "kind": conversation_kinds[-1],
-                                           "conversation": summary})))
+                                           "conversation": summary,
+                                           "message_ids": batch_ids.get(conversation_id, [])})))
         is_chat = conversation.channel_kind == "webchat"
         if is_chat and conversation.assignee_id is None and (
                 events.CONVERSATION_CREATED in conversation_kinds

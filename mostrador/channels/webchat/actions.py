@@ -202,9 +202,37 @@ def _receive_group(group: list[Submission]) -> list[Outcome]:
     inbox = group[0].visitor.inbox
     config = chat_adapter.config_of(inbox)
     outcomes: list[Outcome | None] = [None] * len(group)
+    waiting = list(range(len(group)))
+    moved: dict[str, int] = {}
+    while waiting:
+        # A person's second message must join the conversation their first one opens: when
+        # they have none yet, their later messages wait for the next round.
+        this_round, later, opening = [], [], set()
+        for position in waiting:
+            visitor = group[position].visitor
+            if visitor.conversation_id is None and visitor.sender_id in opening:
+                later.append(position)
+            else:
+                this_round.append(position)
+                if visitor.conversation_id is None:
+                    opening.add(visitor.sender_id)
+        _receive_round(inbox, config, group, this_round, outcomes, moved)
+        waiting = later
+    for sender_id, conversation_id in moved.items():
+        # Every device of this person follows the chat to its (new or follow-up) conversation.
+        Visitor.objects.filter(inbox=inbox, sender_id=sender_id).update(
+            conversation_id=conversation_id)
+        ChatState.objects.get_or_create(conversation_id=conversation_id)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+def _receive_round(inbox: Inbox, config: chat_adapter.WebchatConfig, group: list[Submission],
+                   round_positions: list[int], outcomes: list[Outcome | None],
+                   moved: dict[str, int]) -> None:
     items = []
     positions = []
-    for position, submission in enumerate(group):
+    for position in round_positions:
+        submission = group[position]
         visitor = submission.visitor
         try:
             fields = clean_prechat(submission.fields, config)
@@ -231,28 +259,23 @@ def _receive_group(group: list[Submission]) -> list[Outcome]:
         items.append((inbound, None))
         positions.append(position)
     results = conversation_actions.receive_inbound_many(inbox, items) if items else []
-    moved: dict[str, int] = {}
     for position, result in zip(positions, results, strict=True):
         submission = group[position]
         if result.outcome == "duplicate":
             outcomes[position] = _duplicate_outcome(submission)
             continue
         conversation = result.conversation
-        outcome = Outcome(submission.client_id, message=result.message,
-                          conversation=conversation,
-                          new_conversation=result.outcome == "created" or (
-                              conversation is not None
-                              and conversation.pk != submission.visitor.conversation_id))
-        if conversation is not None and conversation.pk != submission.visitor.conversation_id:
+        changed = conversation is not None and \
+            conversation.pk != submission.visitor.conversation_id
+        outcomes[position] = Outcome(submission.client_id, message=result.message,
+                                     conversation=conversation, new_conversation=changed)
+        if changed:
             moved[submission.visitor.sender_id] = conversation.pk
-            submission.visitor.conversation = conversation
-        outcomes[position] = outcome
-    for sender_id, conversation_id in moved.items():
-        # Every device of this person follows the chat to its (new or follow-up) conversation.
-        Visitor.objects.filter(inbox=inbox, sender_id=sender_id).update(
-            conversation_id=conversation_id)
-        ChatState.objects.get_or_create(conversation_id=conversation_id)
-    return [outcome for outcome in outcomes if outcome is not None]
+            # The same person's other submissions in this batch share this visitor row or
+            # another row of theirs: all of them move.
+            for other in group:
+                if other.visitor.sender_id == submission.visitor.sender_id:
+                    other.visitor.conversation = conversation
 
 
 def _duplicate_outcome(submission: Submission) -> Outcome:
