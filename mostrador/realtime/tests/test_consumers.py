@@ -12,7 +12,7 @@ from mostrador.accounts.actions import do_update_agent
 from mostrador.asgi import application
 from mostrador.channels.webchat import actions as chat_actions
 from mostrador.conversations.actions import do_add_note, do_create_inbox, do_send_reply
-from mostrador.conversations.models import Message
+from mostrador.conversations.models import Conversation, Message
 from mostrador.core.testing import make_desk
 from mostrador.realtime import db, limits
 from mostrador.realtime.tests.communicator import Socket
@@ -273,3 +273,29 @@ def test_agents_hear_about_new_chats_for_their_team_and_assignments(live):
             await socket.disconnect()
 
     run(scenario)
+
+
+def test_a_transfer_keeps_the_thread_and_waiting_time_and_tells_the_visitor(live):
+    from mostrador.routing.actions import do_transfer
+
+    desk, inbox = live
+    visitor, token = chat_actions.do_start_visitor(inbox)
+    outcome = chat_actions.receive_visitor_messages(
+        [chat_actions.Submission(visitor, "m1", "Hola")])[0]
+    conversation = Conversation.objects.get(pk=outcome.conversation.pk)
+    waiting_since = conversation.waiting_since
+
+    async def scenario():
+        widget = visitor_socket()
+        await hello(widget, token)
+        await db.run(do_transfer, conversation, acting_user=desk.carla, agent=desk.beto,
+                     note="Cuestión de facturación")
+        told = await receive(widget, "agent")
+        assert told["name"] == "Beto"
+        await widget.disconnect()
+
+    run(scenario)
+    conversation.refresh_from_db()
+    assert conversation.assignee_id == desk.beto.pk
+    assert conversation.waiting_since == waiting_since
+    assert conversation.messages.filter(direction="inbound").count() == 1

@@ -49,6 +49,7 @@
       sending: "Enviando…", sent: "Enviado", delivered: "Entregado", read: "Leído",
       failed: "No se ha enviado.", retry: "Reintentar",
       typing: "{name} está escribiendo…",
+      nowWith: "Ahora te atiende {name}.",
       reconnecting: "Reconectando…",
       offlineNet: "Sin conexión a internet. Tus mensajes se enviarán cuando vuelva.",
       tooLong: "Tu mensaje es demasiado largo ({n} de {max} caracteres como máximo). Acórtalo o divídelo en varios.",
@@ -95,6 +96,7 @@
       sending: "Sending…", sent: "Sent", delivered: "Delivered", read: "Read",
       failed: "Not sent.", retry: "Retry",
       typing: "{name} is typing…",
+      nowWith: "You are now talking to {name}.",
       reconnecting: "Reconnecting…",
       offlineNet: "You're offline. Your messages will be sent when you're back.",
       tooLong: "Your message is too long ({n} of at most {max} characters). Shorten it or split it up.",
@@ -986,13 +988,16 @@ button{cursor:pointer}
       case "marks":
         setMarks(f);
         break;
+      case "agent":
+        if (f.name) showNote(t("nowWith", { name: f.name }), false, false);
+        break;
       case "availability":
         setAvail(f);
         break;
       case "conversation":
         if (conv && f.id != null && conv.id !== f.id) { humanAt = -1; hasAgent = false; }
         conv = { id: f.id, status: f.status };
-        if (f.status === "closed" || f.status === "resolved") showNote(t("ended"), false, true);
+        if (f.status === "closed") showNote(t("ended"), false, true);
         refresh();
         break;
       case "error":
