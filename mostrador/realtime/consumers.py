@@ -21,9 +21,10 @@ from django.utils import translation
 from mostrador.channels.webchat import actions as chat_actions
 from mostrador.channels.webchat import adapter as chat_adapter
 from mostrador.channels.webchat import availability as chat_availability
+from mostrador.channels.webchat import limits
 from mostrador.channels.webchat.serialize import message_frame
 from mostrador.core.errors import NotFound, ValidationFailed
-from mostrador.realtime import db, groups, limits, relay
+from mostrador.realtime import db, groups, relay
 from mostrador.realtime.intake import intake
 
 logger = logging.getLogger(__name__)

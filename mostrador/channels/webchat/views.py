@@ -21,10 +21,9 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from mostrador.channels.base import InboundAttachment
-from mostrador.channels.webchat import actions, adapter, availability, serialize
+from mostrador.channels.webchat import actions, adapter, availability, limits, serialize
 from mostrador.channels.webchat.models import Visitor
 from mostrador.core.errors import NotFound, ValidationFailed
-from mostrador.realtime import limits
 
 WIDGET_PATH = Path(__file__).parent / "static" / "webchat" / "widget.js"
 

@@ -11,10 +11,11 @@ from django.contrib.sessions.backends.db import SessionStore
 from mostrador.accounts.actions import do_update_agent
 from mostrador.asgi import application
 from mostrador.channels.webchat import actions as chat_actions
+from mostrador.channels.webchat import limits
 from mostrador.conversations.actions import do_add_note, do_create_inbox, do_send_reply
 from mostrador.conversations.models import Conversation, Message
 from mostrador.core.testing import make_desk
-from mostrador.realtime import db, limits
+from mostrador.realtime import db
 from mostrador.realtime.tests.communicator import Socket
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -4,9 +4,8 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from mostrador.channels.webchat import actions, views
+from mostrador.channels.webchat import actions, limits, views
 from mostrador.conversations.models import Attachment, Message
-from mostrador.realtime import limits
 
 ORIGIN = "https://shop.example.com"
 
