@@ -390,8 +390,8 @@ class AgentConsumer(_Base):
         if not isinstance(conversation_id, int):
             return
         try:
-            channel_kind, self.watching_senders = await db.run(_chat_of, self.user,
-                                                               conversation_id)
+            channel_kind, self.watching_senders, marks = await db.run(_chat_of, self.user,
+                                                                      conversation_id)
         except NotFound:
             await self.send_json({"type": "error", "code": "not_found",
                                   "message": f"conversation {conversation_id} not found"})
@@ -404,6 +404,10 @@ class AgentConsumer(_Base):
         await self.join(groups.conversation(conversation_id))
         await self._announce("presence.hello")
         await self.send_presence()
+        if marks is not None:
+            await self.send_json({"type": "marks", "conversation_id": conversation_id,
+                                  "delivered_up_to": marks["visitor_received_up_to"],
+                                  "read_up_to": marks["visitor_read_up_to"]})
 
     async def unwatch(self, data: dict[str, Any]) -> None:
         if not self.watching:
@@ -506,13 +510,14 @@ def _agent_profile(user) -> tuple[str, set[int]] | None:
     return agent.display_name, set(user.teams.values_list("pk", flat=True))
 
 
-def _chat_of(user, conversation_id: int) -> tuple[str, list[str]]:
-    """The conversation's channel and, for a chat, its visitors' sender ids."""
+def _chat_of(user, conversation_id: int) -> tuple[str, list[str], dict[str, int] | None]:
+    """The conversation's channel and, for a chat, its visitors' sender ids and its marks."""
     from mostrador.channels.webchat.models import Visitor
     from mostrador.conversations.queries import access_conversation
 
     kind = access_conversation(user, conversation_id).channel_kind
     if kind != "webchat":
-        return kind, []
-    return kind, list(Visitor.objects.filter(conversation_id=conversation_id)
-                      .values_list("sender_id", flat=True).distinct())
+        return kind, [], None
+    senders = list(Visitor.objects.filter(conversation_id=conversation_id)
+                   .values_list("sender_id", flat=True).distinct())
+    return kind, senders, chat_actions.marks_for(conversation_id)
