@@ -89,6 +89,15 @@ def live_desk(tmp_path_factory) -> Iterator[LiveDesk]:
     desk.mostrador("migrate", "--noinput", "-v0")
     desk.mostrador("collectstatic", "--noinput", "-v0")
     desk.mostrador("seed_demo", "--conversations", "25", "--customers", "10")
+    # The desk is open around the clock, so that no test depends on the hour it runs at (an
+    # after-hours notice would add a message); tests about closed hours set their own calendar.
+    desk.shell_json(
+        "import json\nfrom mostrador.sla.actions import do_update_calendar\n"
+        "from mostrador.sla.models import Calendar\n"
+        "for calendar in Calendar.objects.filter(is_default=True):\n"
+        "    do_update_calendar(calendar, weekly={d: [['00:00', '24:00']] for d in "
+        "('mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun')}, country='')\n"
+        "print('OPEN', json.dumps(Calendar.objects.filter(is_default=True).count()))", "OPEN")
     log = var_dir / "server.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
