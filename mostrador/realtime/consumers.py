@@ -84,6 +84,10 @@ class _Base(AsyncWebsocketConsumer):
         for group in list(self.groups_joined):
             await self.leave(group)
 
+    async def unknown_frame(self, kind: str) -> None:
+        await self.send_json({"type": "error", "code": "bad_frame",
+                              "message": f"unknown frame type {kind!r}"})
+
     async def read_frame(self, text_data: str | None) -> dict[str, Any] | None:
         if text_data is None or len(text_data) > MAX_FRAME_BYTES:
             await self.send_json({"type": "error", "code": "bad_frame",
@@ -173,8 +177,7 @@ class VisitorConsumer(_Base):
                    "read": self.progress, "identify": self.identify,
                    "human": self.human}.get(kind)
         if handler is None:
-            await self.send_json({"type": "error", "code": "bad_frame",
-                                  "message": f"unknown frame type {kind!r}"})
+            await self.unknown_frame(kind)
             return
         await handler(data)
 
@@ -377,8 +380,7 @@ class AgentConsumer(_Base):
         handler = {"ping": self.ping, "watch": self.watch, "unwatch": self.unwatch,
                    "typing": self.typing, "read": self.read}.get(data["type"])
         if handler is None:
-            await self.send_json({"type": "error", "code": "bad_frame",
-                                  "message": f"unknown frame type {data['type']!r}"})
+            await self.unknown_frame(data["type"])
             return
         await handler(data)
 

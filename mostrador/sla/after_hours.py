@@ -25,13 +25,19 @@ from mostrador.sla.models import Calendar
 QUIET_HOURS = 12
 
 
+def opening_phrase(opens: dt.datetime, zone: str) -> str:
+    """When the desk opens, in the active language and the calendar's zone ("Friday 27
+    November at 08:00")."""
+    local = opens.astimezone(ZoneInfo(zone))
+    return _("%(day)s at %(time)s") % {
+        "day": f'{formats.date_format(local, "l")} '
+               f'{formats.date_format(local, "MONTH_DAY_FORMAT")}',
+        "time": formats.time_format(local, "H:i")}
+
+
 def notice_text(opens: dt.datetime, zone: str, language: str, number: int) -> str:
     with translation.override(language):
-        local = opens.astimezone(ZoneInfo(zone))
-        when = _("%(day)s at %(time)s") % {
-            "day": f'{formats.date_format(local, "l")} '
-                   f'{formats.date_format(local, "MONTH_DAY_FORMAT")}',
-            "time": formats.time_format(local, "H:i")}
+        when = opening_phrase(opens, zone)
         return _("Thank you for writing to us. Our team is not available right now; a person "
                  "will answer you from %(when)s (%(zone)s time). Your request is registered as "
                  "#%(number)s and is first in line when we open. You don't need to write "

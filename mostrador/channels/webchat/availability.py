@@ -15,16 +15,16 @@ from __future__ import annotations
 import datetime as dt
 import time
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from django.db.models import Count
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from mostrador.accounts.models import Agent
 from mostrador.conversations.models import Conversation, Inbox
 from mostrador.routing.actions import LOAD_STATUSES, capacity_for
 from mostrador.sla import calendars
+from mostrador.sla.after_hours import opening_phrase
 from mostrador.sla.models import Calendar
 
 CACHE_SECONDS = 3.0
@@ -76,11 +76,7 @@ def compute(inbox: Inbox, *, language: str, now: dt.datetime) -> dict[str, Any]:
 
 
 def _closed_text(opens: dt.datetime, zone: str) -> str:
-    local = opens.astimezone(ZoneInfo(zone))
-    when = _("%(day)s at %(time)s") % {
-        "day": f'{formats.date_format(local, "l")} '
-               f'{formats.date_format(local, "MONTH_DAY_FORMAT")}',
-        "time": formats.time_format(local, "H:i")}
+    when = opening_phrase(opens, zone)
     return _("We are closed now. A person will answer from %(when)s (%(zone)s time). Leave "
              "your message and your e-mail address: we will answer here and by e-mail."
              ) % {"when": when, "zone": zone}

@@ -159,30 +159,26 @@ def messages_view(request: HttpRequest, inbox, config: adapter.WebchatConfig,
                         status=200 if outcome.duplicate else 201)
 
 
-@chat_endpoint
-def transcript_view(request: HttpRequest, inbox, config: adapter.WebchatConfig,
-                    language: str) -> HttpResponse:
-    if request.method != "POST":
-        return _error(405, "method", "POST only")
-    visitor = _visitor(request, inbox)
-    if visitor is None:
-        return _error(403, "unknown_visitor", _("Reload the page to start the chat again."))
-    address = actions.do_send_transcript(visitor, email=str(_json_body(request).get("email")
-                                                            or ""))
-    return JsonResponse({"sent_to": address}, status=202)
+def _mail_to_visitor(action):
+    """An endpoint that mails the visitor (``action(visitor, email=…)`` returns the address)."""
+
+    @chat_endpoint
+    def view(request: HttpRequest, inbox, config: adapter.WebchatConfig,
+             language: str) -> HttpResponse:
+        if request.method != "POST":
+            return _error(405, "method", "POST only")
+        visitor = _visitor(request, inbox)
+        if visitor is None:
+            return _error(403, "unknown_visitor",
+                          _("Reload the page to start the chat again."))
+        email = str(_json_body(request).get("email") or "")
+        return JsonResponse({"sent_to": action(visitor, email=email)}, status=202)
+
+    return view
 
 
-@chat_endpoint
-def magic_link_view(request: HttpRequest, inbox, config: adapter.WebchatConfig,
-                    language: str) -> HttpResponse:
-    if request.method != "POST":
-        return _error(405, "method", "POST only")
-    visitor = _visitor(request, inbox)
-    if visitor is None:
-        return _error(403, "unknown_visitor", _("Reload the page to start the chat again."))
-    address = actions.do_send_magic_link(visitor, email=str(_json_body(request).get("email")
-                                                            or ""))
-    return JsonResponse({"sent_to": address}, status=202)
+transcript_view = _mail_to_visitor(actions.do_send_transcript)
+magic_link_view = _mail_to_visitor(actions.do_send_magic_link)
 
 
 @chat_endpoint
