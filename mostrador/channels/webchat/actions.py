@@ -481,13 +481,19 @@ def do_send_magic_link(visitor: Visitor, *, email: str = "") -> str:
     from mostrador.channels.webchat.tasks import send_magic_link
 
     address = _address_for_mail(visitor, email)
+    token = new_magic_link(visitor, address)
+    enqueue_on_commit(send_magic_link, visitor.pk, address, token)
+    return address
+
+
+def new_magic_link(visitor: Visitor, address: str) -> str:
+    """A one-time link token for ``visitor``, mailed to ``address`` by the caller."""
     token = secrets.token_urlsafe(24)
     now = timezone.now()
     MagicLink.objects.create(visitor=visitor, digest=digest(token), email=address,
                              created_at=now,
                              expires_at=now + dt.timedelta(hours=MAGIC_LINK_HOURS))
-    enqueue_on_commit(send_magic_link, visitor.pk, address, token)
-    return address
+    return token
 
 
 def _address_for_mail(visitor: Visitor, email: str) -> str:

@@ -4,8 +4,8 @@ A visitor's message arrives over a websocket (or the upload endpoint) as a small
 and becomes an :class:`InboundMessage` here, like a mail does in the e-mail adapter. Sending is
 not I/O for this channel: the desk's reply reaches the visitor's open widgets through
 ``mostrador.realtime`` as soon as it is committed, and waits in the conversation for a widget
-that is closed (it gets it with the next ``welcome``). ``send`` only gives the reply its
-provider id.
+that is closed (it gets it with the next ``welcome``). ``send`` gives the reply its provider id
+and schedules the e-mail copy for a visitor who left before seeing it.
 """
 
 from __future__ import annotations
@@ -145,4 +145,10 @@ class WebchatAdapter(ChannelAdapter):
         return parse_frame(frame)
 
     def send(self, message: Message) -> str:
+        from mostrador.channels.webchat.tasks import MISSED_REPLY_SECONDS, mail_missed_reply
+        from mostrador.core.tasks import enqueue_on_commit
+
+        # The open widgets already have it (the relay pushed it at commit); a visitor who left
+        # gets it by e-mail if no widget has shown it in a while.
+        enqueue_on_commit(mail_missed_reply, message.pk, delay=MISSED_REPLY_SECONDS)
         return f"webchat-out:{message.pk}"

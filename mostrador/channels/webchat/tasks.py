@@ -52,3 +52,40 @@ def send_magic_link(visitor_id: int, address: str, token: str) -> bool:
                  "can ignore this message.") % {"url": continue_url(visitor.inbox, token)}
     send_mail(subject[:200], body, None, [address])
     return True
+
+
+# A reply the visitor's widget has not shown after this long goes out by e-mail too (when the
+# visitor gave an address): the widget promises an answer "here and by e-mail".
+MISSED_REPLY_SECONDS = 120
+
+
+@task(retries=3, retry_delay=60)
+def mail_missed_reply(message_id: int) -> bool:
+    """E-mail a desk reply that no widget has shown, with a link back into the chat."""
+    from mostrador.channels.webchat import actions
+    from mostrador.channels.webchat.models import ChatState
+    from mostrador.conversations.models import Message
+
+    message = (Message.objects.select_related("conversation", "author_user__agent")
+               .filter(pk=message_id).first())
+    if message is None or message.direction != Message.Direction.OUTBOUND:
+        return False
+    state = ChatState.objects.filter(conversation_id=message.conversation_id).first()
+    if state is not None and state.visitor_received_up_to >= message.pk:
+        return False
+    visitor = (Visitor.objects.select_related("inbox")
+               .filter(conversation_id=message.conversation_id).exclude(email="")
+               .order_by("-last_seen_at").first())
+    if visitor is None:
+        return False
+    link = actions.new_magic_link(visitor, visitor.email)
+    from mostrador.channels.webchat.views import continue_url
+
+    with translation.override(_language(visitor)):
+        subject = _("New reply from %(name)s") % {"name": visitor.inbox.name}
+        body = _("You have a reply in your chat with %(name)s:\n\n%(text)s\n\nTo answer, open "
+                 "the chat (the link works once, within 24 hours):\n%(url)s") % {
+            "name": visitor.inbox.name, "text": message.reply_text or message.text,
+            "url": continue_url(visitor.inbox, link)}
+    send_mail(subject[:200], body, None, [visitor.email])
+    return True

@@ -227,3 +227,32 @@ def test_visitor_tokens_are_stored_only_as_digests(chat_inbox):
     assert token not in Visitor.objects.values_list("token_digest", flat=True)
     assert actions.visitor_for_token(chat_inbox, token).pk == visitor.pk
     assert actions.visitor_for_token(chat_inbox, "nope") is None
+
+
+def test_a_reply_no_widget_showed_goes_out_by_email_with_a_way_back(desk, visitor):
+    from mostrador.channels.webchat.tasks import mail_missed_reply
+
+    first = send(visitor, "c-1", "Hola", email="lucia@example.com")
+    seen = do_send_reply(first.conversation, "Visto a tiempo", acting_user=desk.ana)
+    actions.do_mark_visitor_progress(visitor, received=seen.pk)
+    missed = do_send_reply(first.conversation, "Su pedido sale hoy.", acting_user=desk.ana)
+    mail.outbox.clear()
+
+    assert mail_missed_reply.call_local(seen.pk) is False
+    assert mail_missed_reply.call_local(missed.pk) is True
+
+    assert [m.to for m in mail.outbox] == [["lucia@example.com"]]
+    assert "Su pedido sale hoy." in mail.outbox[0].body
+    token = mail.outbox[0].body.split("#mostrador-continue=")[1].split()[0]
+    assert actions.do_continue_with_link(visitor.inbox, token)[0].conversation_id == \
+        first.conversation.pk
+
+
+def test_a_missed_reply_to_a_visitor_without_address_stays_in_the_chat(desk, visitor):
+    from mostrador.channels.webchat.tasks import mail_missed_reply
+
+    first = send(visitor, "c-1", "Hola")
+    reply = do_send_reply(first.conversation, "Hola", acting_user=desk.ana)
+    mail.outbox.clear()
+    assert mail_missed_reply.call_local(reply.pk) is False
+    assert mail.outbox == []
