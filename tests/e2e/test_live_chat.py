@@ -4,10 +4,12 @@ the workspace, messages both ways, a reload in the middle, and a visit outside b
 import http.server
 import re
 import threading
+import time
 
 import pytest
 from playwright.sync_api import expect
 
+from mostrador.channels.webchat.availability import CACHE_SECONDS
 from mostrador.core.demo import DEMO_CHAT_KEY, DEMO_PASSWORD
 from tests.e2e.conftest import CHROMIUM, free_port
 
@@ -37,6 +39,15 @@ do_use_calendar(inbox, calendar)
 do_update_agent(Agent.objects.get(user__username=agent), status=status)
 print("SETUP", json.dumps({"inbox": inbox.pk, "calendar": calendar.pk}))
 """
+def set_hours(live_desk, name: str, weekly: dict, status: str) -> None:
+    """Give the chat inbox these hours and ana this status, then let the server's short-lived
+    availability cache (and the calendar cache behind it) expire: the change was made by
+    another process."""
+    live_desk.shell_json(SETUP, "SETUP", key=KEY, name=name, weekly=weekly, agent=AGENT,
+                         status=status)
+    time.sleep(CACHE_SECONDS + 1.5)
+
+
 ALWAYS_OPEN = {day: [["00:00", "24:00"]] for day in
                ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 
@@ -94,8 +105,7 @@ def send(page, text):
 
 
 def test_a_chat_with_an_agent_both_ways_surviving_a_reload(browser, live_desk, shop):
-    live_desk.shell_json(SETUP, "SETUP", key=KEY, name="E2E siempre abierto",
-                         weekly=ALWAYS_OPEN, agent=AGENT, status="online")
+    set_hours(live_desk, "E2E siempre abierto", ALWAYS_OPEN, "online")
     visitor = browser.new_context(locale="es-ES")
     agent = browser.new_context()
     try:
@@ -160,8 +170,7 @@ def test_a_chat_with_an_agent_both_ways_surviving_a_reload(browser, live_desk, s
 
 
 def test_a_visit_outside_business_hours_says_when_a_person_answers(browser, live_desk, shop):
-    live_desk.shell_json(SETUP, "SETUP", key=KEY, name="E2E cerrado ahora",
-                         weekly=closed_now(), agent=AGENT, status="offline")
+    set_hours(live_desk, "E2E cerrado ahora", closed_now(), "offline")
     visitor = browser.new_context(locale="es-ES")
     try:
         page = visitor.new_page()
@@ -186,5 +195,4 @@ def test_a_visit_outside_business_hours_says_when_a_person_answers(browser, live
                                 "text": "Escribo de noche: mi pedido llegó roto."}
     finally:
         visitor.close()
-        live_desk.shell_json(SETUP, "SETUP", key=KEY, name="E2E siempre abierto",
-                             weekly=ALWAYS_OPEN, agent=AGENT, status="offline")
+        set_hours(live_desk, "E2E siempre abierto", ALWAYS_OPEN, "offline")
