@@ -174,7 +174,12 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "mostrador:ws"},
+            # No socket timeout: a consumer's receive blocks on Redis for as long as it waits
+            # for a frame, and redis-py's own default (5 s) would cut it off; the pool is sized
+            # for one process's open websockets rather than redis-py's default of 100.
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": None,
+                                  "socket_connect_timeout": 5, "max_connections": 10_000}],
+                       "prefix": "mostrador:ws"},
         }
     }
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
